@@ -1,0 +1,66 @@
+import NIOCore
+import RESP
+
+/// What a command handler works with: the broker, the calling client, its arguments, and reply
+/// writers that follow the client's protocol version and count errors for `INFO errorstats`.
+struct CommandContext {
+    unowned let core: BrokerCore
+    let client: ClientSession
+    let command: RESPCommand
+    let spec: CommandSpec
+    /// Set when the handler replied with an error (counted as a failed call).
+    var failed = false
+
+    var version: RESPVersion { client.protocolVersion }
+    var argumentCount: Int { command.count }
+
+    func ok() { client.output.writeRESPOK() }
+    func integer(_ n: Int) { client.output.writeRESPInteger(n) }
+    func integer(_ n: Int64) { client.output.writeRESPInteger(n) }
+    func bulk(_ s: String) { client.output.writeRESPBulkString(s) }
+    func bulk(bytes: some Collection<UInt8>) { client.output.writeRESPBulkString(bytes: bytes) }
+    func bulk(buffer: ByteBuffer) { client.output.writeRESPBulkString(buffer: buffer) }
+    func null() { client.output.writeRESPNull(version) }
+    func nullArray() { client.output.writeRESPNullArray(version) }
+    func array(_ n: Int) { client.output.writeRESPArrayHeader(n) }
+    func map(_ n: Int) { client.output.writeRESPMapHeader(n, version) }
+    func set(_ n: Int) { client.output.writeRESPSetHeader(n, version) }
+    func status(_ s: StaticString) { client.output.writeRESPSimpleString(s) }
+    func status(text: String) { client.output.writeRESPSimpleString(bytes: text.utf8) }
+    func verbatim(_ text: String) { client.output.writeRESPVerbatimString(format: "txt", text, version) }
+
+    /// Replies with an error; `message` without a leading `-` gets Redis's `ERR ` prefix.
+    mutating func error(_ message: String) {
+        failed = true
+        core.replyError(client, message)
+    }
+
+    /// `ERR syntax error`.
+    mutating func syntaxError() { error("syntax error") }
+
+    /// Redis's `addReplySubcommandSyntaxError`.
+    mutating func subcommandSyntaxError() {
+        error(
+            "unknown subcommand or wrong number of arguments for '\(command.string(1).prefix(128))'. Try \(command.string(0).uppercased()) HELP."
+        )
+    }
+
+    /// `wrong number of arguments for '<command>' command`.
+    mutating func arityError() {
+        error("wrong number of arguments for '\(spec.fullName)' command")
+    }
+
+    /// `value is not an integer or out of range`.
+    mutating func notIntegerError() { error("value is not an integer or out of range") }
+
+    /// Lines of a `HELP` reply, under Redis's heading.
+    func help(_ lines: [String]) {
+        let name = spec.fullName.split(separator: "|").first.map { $0.uppercased() } ?? ""
+        let all =
+            ["\(name) <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"] + lines + [
+                "HELP", "    Print this help.",
+            ]
+        array(all.count)
+        for l in all { client.output.writeRESPSimpleString(bytes: l.utf8) }
+    }
+}

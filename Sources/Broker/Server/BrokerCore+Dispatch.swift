@@ -1,0 +1,128 @@
+import NIOCore
+import RESP
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+extension BrokerCore {
+    /// The commands a RESP2 connection may send while it is subscribed.
+    static let subscribedContextCommands: Set<String> = [
+        "ping", "subscribe", "ssubscribe", "unsubscribe", "sunsubscribe", "psubscribe", "punsubscribe", "quit", "reset",
+    ]
+
+    /// Resolves a command to its table entry, or replies with Redis's rejection.
+    func resolve(_ client: ClientSession, _ command: RESPCommand) -> CommandSpec? {
+        guard let base = commands.lookup(command, 0) else {
+            rejectUnknownCommand(client, command)
+            return nil
+        }
+        var spec = base
+        if base.isContainer && command.count >= 2 {
+            guard let sub = base.subcommands[command.lowercasedString(1)] else {
+                var message = Array("ERR unknown subcommand '".utf8)
+                command.withBytes(1) { message += Self.cString($0, limit: 128) }
+                message += Array("'. Try \(command.string(0).uppercased()) HELP.".utf8)
+                rejectBytes(client, message)
+                return nil
+            }
+            spec = sub
+        }
+        guard spec.accepts(argumentCount: command.count) else {
+            reject(client, spec, "wrong number of arguments for '\(spec.fullName)' command")
+            return nil
+        }
+        if !client.isAuthenticated && !spec.flags.contains(.noAuth) {
+            reject(client, spec, "-NOAUTH Authentication required.")
+            return nil
+        }
+        if client.protocolVersion == .resp2 && client.isSubscriber
+            && !Self.subscribedContextCommands.contains(spec.fullName)
+        {
+            reject(
+                client, spec,
+                "Can't execute '\(spec.fullName)': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"
+            )
+            return nil
+        }
+        return spec
+    }
+
+    /// Runs one command for `client`, writing its reply into the client's output.
+    func execute(_ client: ClientSession, _ command: RESPCommand, spec: CommandSpec) {
+        if client.replyMode == .skipNext { client.replyMode = .skipThis }
+        let mark = client.output.writerIndex
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        let started = Int(ts.tv_sec) * 1_000_000_000 + Int(ts.tv_nsec)
+        var context = CommandContext(core: self, client: client, command: command, spec: spec)
+        spec.handler!(&context)
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        let elapsed = (Int(ts.tv_sec) * 1_000_000_000 + Int(ts.tv_nsec) - started) / 1000
+        stats.totalCommandsProcessed += 1
+        stats.commands[spec.fullName, default: .init()].calls += 1
+        stats.commands[spec.fullName, default: .init()].microseconds += elapsed
+        if context.failed { stats.commands[spec.fullName, default: .init()].failedCalls += 1 }
+        client.lastCommand = spec.fullName
+        switch client.replyMode {
+        case .off:
+            client.output.moveWriterIndex(to: mark)
+        case .skipThis:
+            client.output.moveWriterIndex(to: mark)
+            client.replyMode = .on
+        case .on, .skipNext:
+            break
+        }
+        if !monitors.isEmpty && !spec.flags.contains(.admin) && !spec.flags.contains(.skipMonitor) {
+            let redactFrom: Int? =
+                switch spec.fullName {
+                case "auth": 1
+                case "hello": command.count > 2 ? 2 : nil
+                default: nil
+                }
+            feedMonitors(client, command, redactFrom: redactFrom)
+        }
+    }
+
+    private func reject(_ client: ClientSession, _ spec: CommandSpec, _ message: String) {
+        stats.commands[spec.fullName, default: .init()].rejectedCalls += 1
+        replyError(client, message)
+    }
+
+    private func rejectBytes(_ client: ClientSession, _ message: [UInt8]) {
+        client.output.writeInteger(UInt8(ascii: "-"))
+        client.output.writeBytes(message.map { $0 == 0x0D || $0 == 0x0A ? 0x20 : $0 })
+        client.output.writeStaticString("\r\n")
+        countError(String(decoding: message.prefix { $0 != 0x20 }, as: UTF8.self))
+    }
+
+    private func rejectUnknownCommand(_ client: ClientSession, _ command: RESPCommand) {
+        var message = Array("ERR unknown command '".utf8)
+        command.withBytes(0) { message += Self.cString($0, limit: 128) }
+        message += Array("', with args beginning with: ".utf8)
+        var args: [UInt8] = []
+        var i = 1
+        while i < command.count && args.count < 128 {
+            let remaining = 128 - args.count
+            args.append(UInt8(ascii: "'"))
+            command.withBytes(i) { args += Self.cString($0, limit: remaining) }
+            args += Array("' ".utf8)
+            i += 1
+        }
+        rejectBytes(client, message + args)
+    }
+
+    /// What C's `%.Ns` prints of a byte string: up to the first NUL, at most `limit` bytes.
+    static func cString(_ bytes: UnsafeRawBufferPointer, limit: Int) -> [UInt8] {
+        var out: [UInt8] = []
+        for c in bytes {
+            if c == 0 || out.count >= limit { break }
+            out.append(c)
+        }
+        return out
+    }
+}

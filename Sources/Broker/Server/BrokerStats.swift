@@ -1,0 +1,46 @@
+/// The counters `INFO stats`, `INFO commandstats` and `INFO errorstats` report.
+struct BrokerStats {
+    struct CommandStats {
+        var calls = 0
+        var microseconds = 0
+        var rejectedCalls = 0
+        var failedCalls = 0
+    }
+
+    var totalConnectionsReceived = 0
+    var totalCommandsProcessed = 0
+    var rejectedConnections = 0
+    var totalNetInputBytes = 0
+    var totalNetOutputBytes = 0
+    var totalErrorReplies = 0
+    var totalReadsProcessed = 0
+    var totalWritesProcessed = 0
+    var outputBufferLimitDisconnections = 0
+    var queryBufferLimitDisconnections = 0
+    var commands: [String: CommandStats] = [:]
+    var errors: [String: Int] = [:]
+
+    /// Samples for the `instantaneous_*` fields, taken by the cron.
+    var opsSamples = InstantaneousMetric()
+    var inputSamples = InstantaneousMetric()
+    var outputSamples = InstantaneousMetric()
+}
+
+/// A rolling average over the last 16 samples, as Redis keeps for `instantaneous_ops_per_sec`.
+struct InstantaneousMetric {
+    private var samples = [Double](repeating: 0, count: 16)
+    private var index = 0
+    private var lastTime: Double = 0
+    private var lastValue = 0
+
+    mutating func record(value: Int, now: Double) {
+        if lastTime > 0, now > lastTime {
+            samples[index] = Double(value - lastValue) / (now - lastTime)
+            index = (index + 1) % samples.count
+        }
+        lastTime = now
+        lastValue = value
+    }
+
+    var average: Double { samples.reduce(0, +) / Double(samples.count) }
+}

@@ -1,0 +1,215 @@
+import NIOCore
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Reply writers: each writes one RESP element straight into bytes, in the form the connection's
+/// protocol version calls for (RESP2 stand-ins for RESP3-only types, as Redis sends them).
+extension ByteBuffer {
+    /// Writes `v` in decimal without allocating.
+    @inlinable
+    public mutating func writeDecimal(_ v: Int64) {
+        if v >= 0 && v < 10 {
+            writeInteger(UInt8(ascii: "0") &+ UInt8(v))
+            return
+        }
+        var magnitude = v.magnitude
+        var digits = 0
+        var probe = magnitude
+        while probe > 0 {
+            digits += 1
+            probe /= 10
+        }
+        let total = digits + (v < 0 ? 1 : 0)
+        writeWithUnsafeMutableBytes(minimumWritableBytes: total) { raw in
+            var i = total - 1
+            while magnitude > 0 {
+                raw[i] = UInt8(ascii: "0") &+ UInt8(magnitude % 10)
+                magnitude /= 10
+                i -= 1
+            }
+            if v < 0 { raw[0] = UInt8(ascii: "-") }
+            return total
+        }
+    }
+
+    @inlinable
+    mutating func writeCRLF() {
+        writeInteger(UInt16(0x0D0A))
+    }
+
+    @inlinable
+    mutating func writeRESPHeader(_ type: UInt8, _ count: Int) {
+        writeInteger(type)
+        writeDecimal(Int64(count))
+        writeCRLF()
+    }
+
+    /// `+text\r\n`.
+    @inlinable
+    public mutating func writeRESPSimpleString(_ text: StaticString) {
+        writeInteger(UInt8(ascii: "+"))
+        writeStaticString(text)
+        writeCRLF()
+    }
+
+    /// `+text\r\n` from bytes (the caller guarantees no CR or LF inside).
+    @inlinable
+    public mutating func writeRESPSimpleString<Bytes: Sequence>(bytes: Bytes) where Bytes.Element == UInt8 {
+        writeInteger(UInt8(ascii: "+"))
+        writeBytes(bytes)
+        writeCRLF()
+    }
+
+    /// `+OK\r\n`.
+    @inlinable
+    public mutating func writeRESPOK() {
+        writeStaticString("+OK\r\n")
+    }
+
+    /// `-message\r\n`: CR and LF inside become spaces, as Redis's `addReplyError` does.
+    /// `message` carries its own code word (`ERR …`, `WRONGTYPE …`).
+    public mutating func writeRESPError(_ message: String) {
+        writeInteger(UInt8(ascii: "-"))
+        for c in message.utf8 {
+            writeInteger(c == 0x0D || c == 0x0A ? 0x20 : c)
+        }
+        writeCRLF()
+    }
+
+    /// `:n\r\n`.
+    @inlinable
+    public mutating func writeRESPInteger(_ n: Int64) {
+        writeInteger(UInt8(ascii: ":"))
+        writeDecimal(n)
+        writeCRLF()
+    }
+
+    /// `:n\r\n`.
+    @inlinable
+    public mutating func writeRESPInteger(_ n: Int) {
+        writeRESPInteger(Int64(n))
+    }
+
+    /// `$n\r\n…\r\n` from bytes.
+    @inlinable
+    public mutating func writeRESPBulkString<Bytes: Collection>(bytes: Bytes) where Bytes.Element == UInt8 {
+        writeRESPHeader(UInt8(ascii: "$"), bytes.count)
+        writeBytes(bytes)
+        writeCRLF()
+    }
+
+    /// `$n\r\n…\r\n` from another buffer's readable bytes.
+    @inlinable
+    public mutating func writeRESPBulkString(buffer: ByteBuffer) {
+        writeRESPHeader(UInt8(ascii: "$"), buffer.readableBytes)
+        writeImmutableBuffer(buffer)
+        writeCRLF()
+    }
+
+    /// `$n\r\n…\r\n` from a string's UTF-8.
+    @inlinable
+    public mutating func writeRESPBulkString(_ string: String) {
+        writeRESPHeader(UInt8(ascii: "$"), string.utf8.count)
+        writeString(string)
+        writeCRLF()
+    }
+
+    /// The integer as a bulk string (`$2\r\n42\r\n`).
+    @inlinable
+    public mutating func writeRESPBulkString(decimal n: Int64) {
+        var digits = ByteBuffer()
+        digits.writeDecimal(n)
+        writeRESPBulkString(buffer: digits)
+    }
+
+    /// A null: `$-1\r\n` in RESP2, `_\r\n` in RESP3.
+    @inlinable
+    public mutating func writeRESPNull(_ version: RESPVersion) {
+        if version == .resp3 { writeStaticString("_\r\n") } else { writeStaticString("$-1\r\n") }
+    }
+
+    /// A null aggregate: `*-1\r\n` in RESP2, `_\r\n` in RESP3.
+    @inlinable
+    public mutating func writeRESPNullArray(_ version: RESPVersion) {
+        if version == .resp3 { writeStaticString("_\r\n") } else { writeStaticString("*-1\r\n") }
+    }
+
+    /// `*n\r\n`.
+    @inlinable
+    public mutating func writeRESPArrayHeader(_ count: Int) {
+        writeRESPHeader(UInt8(ascii: "*"), count)
+    }
+
+    /// A map of `count` pairs: `%n` in RESP3, a flat array of `2n` in RESP2.
+    @inlinable
+    public mutating func writeRESPMapHeader(_ count: Int, _ version: RESPVersion) {
+        if version == .resp3 { writeRESPHeader(UInt8(ascii: "%"), count) } else { writeRESPHeader(UInt8(ascii: "*"), count * 2) }
+    }
+
+    /// A set: `~n` in RESP3, an array in RESP2.
+    @inlinable
+    public mutating func writeRESPSetHeader(_ count: Int, _ version: RESPVersion) {
+        writeRESPHeader(version == .resp3 ? UInt8(ascii: "~") : UInt8(ascii: "*"), count)
+    }
+
+    /// A push: `>n` in RESP3, an array in RESP2.
+    @inlinable
+    public mutating func writeRESPPushHeader(_ count: Int, _ version: RESPVersion) {
+        writeRESPHeader(version == .resp3 ? UInt8(ascii: ">") : UInt8(ascii: "*"), count)
+    }
+
+    /// A boolean: `#t`/`#f` in RESP3, `:1`/`:0` in RESP2.
+    @inlinable
+    public mutating func writeRESPBoolean(_ value: Bool, _ version: RESPVersion) {
+        if version == .resp3 {
+            writeStaticString(value ? "#t\r\n" : "#f\r\n")
+        } else {
+            writeStaticString(value ? ":1\r\n" : ":0\r\n")
+        }
+    }
+
+    /// A double as Redis 7.0 writes it (`%.17g`, `inf`, `-inf`): `,…` in RESP3, a bulk string in RESP2.
+    public mutating func writeRESPDouble(_ value: Double, _ version: RESPVersion) {
+        let text = RESPDoubleFormatting.redisString(value)
+        if version == .resp3 {
+            writeInteger(UInt8(ascii: ","))
+            writeString(text)
+            writeCRLF()
+        } else {
+            writeRESPBulkString(text)
+        }
+    }
+
+    /// A verbatim string: `=n\r\nfmt:…` in RESP3, a bulk string in RESP2.
+    public mutating func writeRESPVerbatimString(format: StaticString, _ text: String, _ version: RESPVersion) {
+        if version == .resp3 {
+            writeRESPHeader(UInt8(ascii: "="), text.utf8.count + 4)
+            writeStaticString(format)
+            writeInteger(UInt8(ascii: ":"))
+            writeString(text)
+            writeCRLF()
+        } else {
+            writeRESPBulkString(text)
+        }
+    }
+}
+
+/// Formats doubles the way Redis 7.0's replies do.
+public enum RESPDoubleFormatting {
+    /// `%.17g`, with `inf` / `-inf` / `nan` for the special values.
+    public static func redisString(_ value: Double) -> String {
+        if value.isInfinite { return value > 0 ? "inf" : "-inf" }
+        if value.isNaN { return "nan" }
+        return withUnsafeTemporaryAllocation(of: CChar.self, capacity: 64) { buffer in
+            let n = withVaList([value]) { vsnprintf(buffer.baseAddress!, 64, "%.17g", $0) }
+            return String(
+                decoding: UnsafeRawBufferPointer(start: buffer.baseAddress!, count: Int(n)), as: UTF8.self)
+        }
+    }
+}

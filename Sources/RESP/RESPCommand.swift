@@ -1,0 +1,105 @@
+import NIOCore
+
+/// One command as the server reads it: its arguments as slices of the bytes that carried them.
+///
+/// For a multibulk command `buffer` is the connection's query buffer itself (no copy); for an
+/// inline command it holds the unescaped arguments. Valid until the query buffer is next changed.
+public struct RESPCommand: Sendable {
+    /// The bytes the arguments point into.
+    public var buffer: ByteBuffer
+    /// Each argument's absolute byte range in `buffer`.
+    public var ranges: [Range<Int>]
+
+    /// Makes a command over `buffer`.
+    public init(buffer: ByteBuffer, ranges: [Range<Int>]) {
+        self.buffer = buffer
+        self.ranges = ranges
+    }
+
+    /// Makes a command from whole arguments (tests, tools, inline commands).
+    public init(arguments: [[UInt8]]) {
+        var buffer = ByteBuffer()
+        var ranges: [Range<Int>] = []
+        ranges.reserveCapacity(arguments.count)
+        for argument in arguments {
+            let start = buffer.writerIndex
+            buffer.writeBytes(argument)
+            ranges.append(start..<buffer.writerIndex)
+        }
+        self.init(buffer: buffer, ranges: ranges)
+    }
+
+    /// The number of arguments, the command name included.
+    @inlinable public var count: Int { ranges.count }
+
+    /// Argument `index` as a buffer slice (shares storage).
+    @inlinable
+    public func slice(_ index: Int) -> ByteBuffer {
+        let r = ranges[index]
+        return buffer.getSlice(at: r.lowerBound, length: r.count)!
+    }
+
+    /// Argument `index` as bytes.
+    @inlinable
+    public func bytes(_ index: Int) -> [UInt8] {
+        let r = ranges[index]
+        return buffer.getBytes(at: r.lowerBound, length: r.count)!
+    }
+
+    /// Argument `index` decoded as UTF-8 (lossy), for names and options, never for keys or values.
+    @inlinable
+    public func string(_ index: Int) -> String {
+        let r = ranges[index]
+        return buffer.getString(at: r.lowerBound, length: r.count) ?? ""
+    }
+
+    /// Calls `body` with argument `index`'s raw bytes.
+    @inlinable
+    public func withBytes<R>(_ index: Int, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        let r = ranges[index]
+        return try buffer.withUnsafeReadableBytes { whole in
+            let base = r.lowerBound - buffer.readerIndex
+            return try body(UnsafeRawBufferPointer(rebasing: whole[base..<(base + r.count)]))
+        }
+    }
+
+    /// Whether argument `index` equals `word`, ignoring ASCII case (`word` must be lowercase).
+    @inlinable
+    public func equalsCaseInsensitive(_ index: Int, _ word: StaticString) -> Bool {
+        let r = ranges[index]
+        guard r.count == word.utf8CodeUnitCount else { return false }
+        return withBytes(index) { bytes in
+            let w = word.utf8Start
+            for i in 0..<bytes.count {
+                var c = bytes[i]
+                if c >= UInt8(ascii: "A") && c <= UInt8(ascii: "Z") { c |= 0x20 }
+                if c != w[i] { return false }
+            }
+            return true
+        }
+    }
+
+    /// Argument `index` as a Redis integer (`string2ll` rules), or `nil`.
+    @inlinable
+    public func int64(_ index: Int) -> Int64? {
+        withBytes(index) { RedisNumberParsing.parseInt64($0) }
+    }
+}
+
+extension RESPCommand {
+    /// Argument `index` copied into storage of its own, safe to keep after the query buffer changes
+    /// (for names stored in registries).
+    @inlinable
+    public func ownedSlice(_ index: Int) -> ByteBuffer {
+        let r = ranges[index]
+        var copy = ByteBufferAllocator().buffer(capacity: r.count)
+        withBytes(index) { copy.writeBytes($0) }
+        return copy
+    }
+
+    /// Argument `index` lowercased as a `String`, for matching option words.
+    @inlinable
+    public func lowercasedString(_ index: Int) -> String {
+        string(index).lowercased()
+    }
+}
