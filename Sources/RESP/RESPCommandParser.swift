@@ -91,7 +91,7 @@ public struct RESPCommandParser: Sendable {
             }
             let dataStart = cr - start + 2
             // Redis skips the two bytes after the data without checking that they are CRLF.
-            guard available - dataStart >= Int(length) + 2 else { return nil }
+            guard available - dataStart - 2 >= Int(length) else { return nil }  // `length + 2` could overflow
             // Only now is the header consumed, so a partial bulk re-reads just its short header.
             ranges.append(dataStart..<(dataStart + Int(length)))
             cursor = dataStart + Int(length) + 2

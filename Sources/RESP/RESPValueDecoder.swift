@@ -98,7 +98,7 @@ public struct RESPValueDecoder: ByteToMessageDecoder, Sendable {
                 throw RESPError(.invalidBulkLength, "invalid bulk length")
             }
             let n = Int(length)
-            guard buffer.writerIndex - index >= n + 2 else { return nil }
+            guard buffer.writerIndex - index - 2 >= n else { return nil }  // `n + 2` could overflow
             guard buffer.getInteger(at: index + n, as: UInt8.self)! == 0x0D,
                 buffer.getInteger(at: index + n + 1, as: UInt8.self)! == 0x0A
             else { throw RESPError(.missingCRLF, "expected CRLF after bulk data") }
@@ -116,7 +116,9 @@ public struct RESPValueDecoder: ByteToMessageDecoder, Sendable {
             return .some(Int(length))
         }
 
+        /// `depth` aggregates enclose this one; `maxDepth` of them may nest, whatever the innermost holds.
         mutating func elements(_ n: Int, depth: Int) throws(RESPError) -> [RESPValue]? {
+            guard depth < limits.maxDepth else { throw RESPError(.nestingTooDeep, "nesting too deep") }
             var result: [RESPValue] = []
             result.reserveCapacity(min(n, 1024))
             for _ in 0..<n {
@@ -127,6 +129,7 @@ public struct RESPValueDecoder: ByteToMessageDecoder, Sendable {
         }
 
         mutating func pairs(_ n: Int, depth: Int) throws(RESPError) -> [RESPMapEntry]? {
+            guard depth < limits.maxDepth else { throw RESPError(.nestingTooDeep, "nesting too deep") }
             var result: [RESPMapEntry] = []
             result.reserveCapacity(min(n, 1024))
             for _ in 0..<n {
@@ -137,7 +140,6 @@ public struct RESPValueDecoder: ByteToMessageDecoder, Sendable {
         }
 
         mutating func value(depth: Int) throws(RESPError) -> RESPValue? {
-            guard depth <= limits.maxDepth else { throw RESPError(.nestingTooDeep, "nesting too deep") }
             guard index < buffer.writerIndex else { return nil }
             let type = buffer.getInteger(at: index, as: UInt8.self)!
             index += 1

@@ -34,6 +34,10 @@ private let parserCorpus: [ParserVector] = [
             + bytes("*1\r\n$4\r\nPING\r\n"),
         commands: [[bytes("SET"), [0x61, 0x00, 0x0D, 0x0A, 0x62, 0x0A, 0xFF]], cmd("PING")]),
     ParserVector(
+        name: "NUL-holding argument between others",
+        input: bytes("*3\r\n$3\r\nSET\r\n$3\r\na\u{0}b\r\n$1\r\nc\r\n"),
+        commands: [cmd("SET", "a\u{0}b", "c")]),
+    ParserVector(
         name: "bulk that is exactly CRLF", input: bytes("*2\r\n$4\r\nECHO\r\n$2\r\n\r\n\r\n"),
         commands: [cmd("ECHO", "\r\n")]),
     ParserVector(
@@ -159,7 +163,8 @@ private let parserCorpus: [ParserVector] = [
         name: "inline line over the limit", input: bytes(String(repeating: "a", count: 20)), commands: [],
         error: "too big inline request", limits: .small(maxInlineLength: 16)),
     ParserVector(
-        name: "inline line with NUL over the limit", input: bytes("GET\u{0}" + String(repeating: "a", count: 16) + "\n"),
+        name: "inline line with NUL over the limit",
+        input: bytes("GET\u{0}" + String(repeating: "a", count: 16) + "\n"),
         commands: [], error: "too big inline request", limits: .small(maxInlineLength: 16)),
     ParserVector(
         name: "count line over the limit", input: bytes("*" + String(repeating: "1", count: 20)), commands: [],
@@ -246,10 +251,11 @@ struct RESPCommandParserTests {
 
     @Test("a long count or bulk length line is refused past 64KB")
     func lengthLineLimitsAtRedisDefault() {
-        let count = bytes("*") + [UInt8](repeating: UInt8(ascii: "1"), count: 64 * 1024)
+        // Redis counts from the `*` / `$`: 65536 bytes without a CR wait, 65537 are refused.
+        let count = bytes("*") + [UInt8](repeating: UInt8(ascii: "1"), count: 64 * 1024 - 1)
         #expect(feed([count[...]]).error == nil)
         #expect(feed([count[...], bytes("1")[...]]).error?.message == "too big mbulk count string")
-        let bulk = bytes("*1\r\n$") + [UInt8](repeating: UInt8(ascii: "1"), count: 64 * 1024 - 2)
+        let bulk = bytes("*1\r\n$") + [UInt8](repeating: UInt8(ascii: "1"), count: 64 * 1024 - 1)
         #expect(feed([bulk[...]]).error == nil)
         #expect(feed([bulk[...], bytes("1")[...]]).error?.message == "too big bulk count string")
     }
@@ -259,6 +265,13 @@ struct RESPCommandParserTests {
         var parser = RESPCommandParser()
         let buffer = ByteBuffer(string: "*1\r\n$536870912\r\nabc")
         #expect(try parser.next(buffer) == nil)
+        #expect(parser.isInsideCommand)
+    }
+
+    @Test("an unlimited bulk length does not overflow on a huge header")
+    func hugeBulkLengthWithoutLimit() throws {
+        var parser = RESPCommandParser(limits: .small(maxBulkLength: Int.max))
+        #expect(try parser.next(ByteBuffer(string: "*1\r\n$9223372036854775807\r\nabc")) == nil)
         #expect(parser.isInsideCommand)
     }
 
@@ -313,8 +326,8 @@ struct RESPCommandParserTests {
         var buffer = ByteBuffer(string: "xxxx*2\r\n$3\r\nGET\r\n$3\r\nkey\r\nrest")
         buffer.moveReaderIndex(forwardBy: 4)
         let parsed = try #require(try parser.next(buffer))
-        #expect(parsed.command.ranges == [16..<19, 25..<28])
-        #expect(parsed.end == 30)
+        #expect(parsed.command.ranges == [12..<15, 21..<24])
+        #expect(parsed.end == 26)
         #expect(parsed.command.string(0) == "GET")
         #expect(parsed.command.slice(1) == ByteBuffer(string: "key"))
         #expect(parsed.command.equalsCaseInsensitive(0, "get"))

@@ -116,7 +116,8 @@ struct SplitMix64: RandomNumberGenerator {
 extension RESPLimits {
     /// Redis's defaults with some bounds lowered so each limit can be hit with a few bytes.
     static func small(
-        maxBulkLength: Int = 512 * 1024 * 1024, maxMultibulkLength: Int = Int(Int32.max), maxInlineLength: Int = 64 * 1024,
+        maxBulkLength: Int = 512 * 1024 * 1024, maxMultibulkLength: Int = Int(Int32.max),
+        maxInlineLength: Int = 64 * 1024,
         maxDepth: Int = 128, maxAggregateLength: Int = Int(Int32.max)
     ) -> RESPLimits {
         RESPLimits(

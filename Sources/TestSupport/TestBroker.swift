@@ -1,0 +1,35 @@
+import Broker
+import Logging
+
+/// Our broker started in-process on a free port of 127.0.0.1 for one test.
+public final class TestBroker: Sendable {
+    /// The running server.
+    public let server: BrokerServer
+    /// The port it bound.
+    public let port: Int
+
+    /// Starts a broker; `configure` may change the configuration first (port and bind are set for tests).
+    public static func start(
+        _ configure: (inout BrokerConfiguration) -> Void = { _ in }
+    ) async throws -> TestBroker {
+        var configuration = BrokerConfiguration()
+        configuration.bind = ["127.0.0.1"]
+        configuration.port = 0
+        configure(&configuration)
+        var logger = Logger(label: "test.broker")
+        logger.logLevel = .warning
+        let server = BrokerServer(configuration: configuration, logger: logger)
+        let port = try await server.start()
+        return TestBroker(server: server, port: port)
+    }
+
+    private init(server: BrokerServer, port: Int) {
+        self.server = server
+        self.port = port
+    }
+
+    /// Stops the broker and waits until its thread has ended.
+    public func stop() async throws {
+        try await server.shutdown()
+    }
+}
