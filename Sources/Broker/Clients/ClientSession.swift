@@ -26,6 +26,9 @@ final class ClientSession {
     var isAuthenticated: Bool
     var user = "default"
     var replyMode: ReplyMode = .on
+    /// While one of this client's requests runs: the pushes written to `output` meanwhile, which
+    /// `CLIENT REPLY OFF|SKIP` must not drop (nil outside a request).
+    var requestPushes: [Range<Int>]? = nil
     var noEvict = false
     var isMonitor = false
     var closeAfterReply = false

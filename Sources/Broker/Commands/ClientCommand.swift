@@ -35,7 +35,6 @@ enum ClientCommand {
                 "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)", "      Kill connections by type.",
                 "    * USER <username>", "      Kill connections authenticated by <username>.",
                 "    * SKIPME (YES|NO)", "      Skip killing current connection (default: yes).",
-                "    * ID <client-id>", "      Kill connections by client id.",
                 "LIST [options ...]", "    Return information about client connections. Options:",
                 "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)", "      Return clients of specified type.",
                 "UNPAUSE", "    Stop the current client pause, resuming traffic.",
@@ -123,11 +122,11 @@ enum ClientCommand {
         } else if c.argumentCount > 3 && c.command.equalsCaseInsensitive(2, "id") {
             var ids: [UInt64] = []
             for i in 3..<c.argumentCount {
-                guard let id = c.command.int64(i), id > 0 else {
+                guard let id = c.command.int64(i) else {
                     c.error("Invalid client ID")
                     return
                 }
-                ids.append(UInt64(id))
+                if id > 0 { ids.append(UInt64(id)) }  // Redis just finds no client for 0 or less
             }
             selected = ids.compactMap { c.core.clients[$0] }
         } else if c.argumentCount != 2 {
@@ -180,7 +179,13 @@ enum ClientCommand {
                 clientType = t
             case "addr": address = value
             case "laddr": localAddress = value
-            case "user": user = value
+            case "user":
+                // `default` is the only user there is.
+                guard value == "default" else {
+                    c.error("No such user '\(value)'")
+                    return
+                }
+                user = value
             case "skipme":
                 switch value.lowercased() {
                 case "yes": skipMe = true
@@ -231,7 +236,7 @@ enum ClientCommand {
         case "off":
             c.client.replyMode = .off
         case "skip":
-            if c.client.replyMode == .on { c.client.replyMode = .skipNext }
+            if c.client.replyMode != .off { c.client.replyMode = .skipNext }
         default:
             c.syntaxError()
         }
@@ -251,14 +256,11 @@ enum ClientCommand {
     }
 
     static func pause(_ c: inout CommandContext) {
-        guard let milliseconds = c.command.int64(2) else {
-            c.error("timeout is not an integer or out of range")
+        guard c.argumentCount <= 4 else {
+            c.subcommandSyntaxError()
             return
         }
-        guard milliseconds >= 0 else {
-            c.error("timeout is negative")
-            return
-        }
+        // Redis reads the mode before the timeout.
         var all = true
         if c.argumentCount == 4 {
             switch c.command.lowercasedString(3) {
@@ -268,11 +270,20 @@ enum ClientCommand {
                 c.error("CLIENT PAUSE mode must be WRITE or ALL")
                 return
             }
-        } else if c.argumentCount > 4 {
-            c.subcommandSyntaxError()
+        }
+        guard let milliseconds = c.command.int64(2) else {
+            c.error("timeout is not an integer or out of range")
             return
         }
-        c.core.pause(until: BrokerCore.now() + Double(milliseconds) / 1000, all: all)
+        guard milliseconds >= 0 else {
+            c.error("timeout is negative")
+            return
+        }
+        // Redis adds the current time in milliseconds and does not check for overflow: a timeout
+        // that wraps ends in the past, so it pauses nothing (and still replies OK).
+        let now = Int64(BrokerCore.now() * 1000)
+        let end = milliseconds > 0 ? milliseconds &+ now : 0
+        c.core.pause(until: Double(end) / 1000, all: all)
         c.ok()
     }
 }

@@ -48,7 +48,7 @@ enum CommandCommand {
             if let spec = table.lookup(fullName: c.command.string(i)) {
                 spec.metadata.info.write(into: &c.client.output, c.version)
             } else {
-                c.nullArray()
+                c.null()
             }
         }
     }
@@ -134,13 +134,19 @@ enum CommandCommand {
             c.error("Invalid command specified")
             return
         }
+        // Redis's doesCommandHaveKeys: channels (key specs flagged not_key) are no keys.
+        let keySpecs = spec.metadata.info.items.count > 8 ? spec.metadata.info.items[8].items : []
+        guard keySpecs.contains(where: { !($0["flags"]?.items.contains { $0.text == "not_key" } ?? false) }) else {
+            c.error("The command has no key arguments")
+            return
+        }
         guard spec.accepts(argumentCount: inner.count) else {
             c.error("Invalid number of arguments specified for command")
             return
         }
         let keys = keyPositions(spec, inner.count)
         guard !keys.isEmpty else {
-            c.error("The command has no key arguments")
+            c.error("Invalid arguments specified for command")
             return
         }
         c.array(keys.count)

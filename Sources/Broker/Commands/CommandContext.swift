@@ -58,7 +58,7 @@ struct CommandContext {
         let name = spec.fullName.split(separator: "|").first.map { $0.uppercased() } ?? ""
         let all =
             ["\(name) <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"] + lines + [
-                "HELP", "    Print this help.",
+                "HELP", "    Prints this help.",
             ]
         array(all.count)
         for l in all { client.output.writeRESPSimpleString(bytes: l.utf8) }

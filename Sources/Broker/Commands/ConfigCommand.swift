@@ -48,7 +48,7 @@ enum ConfigCommand {
 
     static func set(_ c: inout CommandContext) {
         guard c.argumentCount % 2 == 0 else {
-            c.arityError()
+            c.syntaxError()
             return
         }
         var updated = c.core.configuration
@@ -60,7 +60,8 @@ enum ConfigCommand {
             let name = c.command.string(i)
             defer { i += 2 }
             guard let p = ConfigParameter.named(name) else {
-                if unknown == nil { unknown = name }
+                // As in Redis, only the first invalid argument is reported, whatever made it invalid.
+                if unknown == nil && refusal == nil { unknown = name }
                 continue
             }
             if unknown != nil || refusal != nil { continue }

@@ -31,8 +31,13 @@ enum ConnectionCommands {
     }
 
     static func select(_ c: inout CommandContext) {
-        guard let id = c.command.int64(1), id >= Int64(Int32.min), id <= Int64(Int32.max) else {
+        guard let id = c.command.int64(1) else {
             c.notIntegerError()
+            return
+        }
+        guard id >= Int64(Int32.min), id <= Int64(Int32.max) else {
+            // Redis's getIntFromObjectOrReply, word for word.
+            c.error("value is out of range, value must between -2147483648 and 2147483647")
             return
         }
         guard id >= 0 && id < Int64(c.core.databases.count) else {
@@ -97,37 +102,33 @@ enum ConnectionCommands {
             }
             version = v
         }
-        var credentials: ([UInt8], [UInt8])? = nil
-        var name: [UInt8]? = nil
+        // Redis 7.0 acts on each option as it reads it: AUTH authenticates and SETNAME renames at
+        // once, even when a later option (or the NOAUTH check) then fails.
         var j = next
         while j < c.argumentCount {
             let more = c.argumentCount - 1 - j
             if c.command.equalsCaseInsensitive(j, "auth") && more >= 2 {
-                credentials = (c.command.bytes(j + 1), c.command.bytes(j + 2))
+                guard authenticate(&c, user: c.command.bytes(j + 1), password: c.command.bytes(j + 2)) else { return }
                 j += 3
             } else if c.command.equalsCaseInsensitive(j, "setname") && more >= 1 {
-                let candidate = c.command.bytes(j + 1)
-                guard ClientCommand.isValidName(candidate) else {
+                let name = c.command.bytes(j + 1)
+                guard ClientCommand.isValidName(name) else {
                     c.error("Client names cannot contain spaces, newlines or special characters.")
                     return
                 }
-                name = candidate
+                c.client.name = name
                 j += 2
             } else {
                 c.error("Syntax error in HELLO option '\(c.command.string(j))'")
                 return
             }
         }
-        if let (user, password) = credentials {
-            guard authenticate(&c, user: user, password: password) else { return }
-        }
         guard c.client.isAuthenticated else {
             c.error(
-                "-NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time"
+                "-NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time"
             )
             return
         }
-        if let name { c.client.name = name }
         if version != 0 { c.client.protocolVersion = version == 3 ? .resp3 : .resp2 }
         c.map(7)
         c.bulk("server")

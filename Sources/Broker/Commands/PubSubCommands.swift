@@ -64,19 +64,16 @@ enum PubSubCommands {
     static func writeConfirmation(
         _ c: inout CommandContext, _ kind: PubSubRegistry.Kind, subscribe: Bool, name: ByteBuffer?
     ) {
+        let start = c.client.output.writerIndex
         c.client.output.writeRESPPushHeader(3, c.version)
         let word = kindName(kind, subscribe: subscribe)
         c.client.output.writeRESPBulkString(bytes: word.withUTF8Buffer { Array($0) })
         if let name { c.bulk(buffer: name) } else { c.null() }
         c.integer(count(c.client, kind))
+        c.core.notePush(c.client, from: start)  // a push: CLIENT REPLY OFF does not drop it
     }
 
     static func subscribe(_ c: inout CommandContext, kind: PubSubRegistry.Kind) {
-        if c.client.isMonitor {
-            // Redis refuses subscriptions from a MONITOR connection with this text.
-            c.error("SUBSCRIBE isn't allowed for a DENY BLOCKING client")
-            return
-        }
         for i in 1..<c.argumentCount {
             let name = c.command.ownedSlice(i)
             _ = c.core.pubsub.subscribe(c.client, to: name, kind: kind)
@@ -133,7 +130,7 @@ enum PubSubCommands {
     }
 
     static func numsub(_ c: inout CommandContext, shard: Bool) {
-        c.map(c.argumentCount - 2)
+        c.array((c.argumentCount - 2) * 2)  // a flat array in RESP3 too, as in Redis 7.0
         for i in 2..<max(2, c.argumentCount) {
             let name = c.command.slice(i)
             c.bulk(buffer: name)

@@ -35,6 +35,10 @@ enum ServerCommands {
         "debug": debug,
         "function|flush": { c in
             // No functions exist until scripting does, so there is nothing to delete.
+            if c.argumentCount > 3 {
+                c.subcommandSyntaxError()
+                return
+            }
             if c.argumentCount == 3 && !(c.command.equalsCaseInsensitive(2, "async") || c.command.equalsCaseInsensitive(2, "sync")) {
                 c.error("FUNCTION FLUSH only supports SYNC|ASYNC option")
                 return
@@ -73,10 +77,8 @@ enum ServerCommands {
         switch sub {
         case "sleep" where c.argumentCount == 3:
             // Like Redis, DEBUG SLEEP stalls the whole server: that is what it is for.
-            guard let seconds = Double(c.command.string(2)), seconds.isFinite, seconds >= 0 else {
-                c.error("value is not a valid float")
-                return
-            }
+            // Redis reads the time with strtod and no check: text that is no number sleeps 0 seconds.
+            let seconds = strtod(c.command.string(2), nil)
             if seconds > 0 { usleep(useconds_t(min(seconds, 3600) * 1_000_000)) }
             c.ok()
         case "help":

@@ -58,6 +58,8 @@ public struct BrokerConfiguration: Sendable, Equatable {
     public var slowlogLogSlowerThan: Int = 10000
     /// Entries the slow log keeps.
     public var slowlogMaxLength: Int = 128
+    /// Who may run `DEBUG`: `no` (Redis's default), `yes`, or `local` (loopback and Unix-socket clients).
+    public var enableDebugCommand: String = "no"
     /// Name reported by `INFO`.
     public var configFile: String = ""
 

@@ -1,3 +1,5 @@
+import RESP
+
 /// One option as `CONFIG GET`/`CONFIG SET` and the configuration file name it.
 ///
 /// `get` prints the value as Redis does (memory sizes in bytes, booleans as yes/no); `set` parses a
@@ -36,29 +38,29 @@ public struct ConfigParameter: Sendable {
                 return nil
             }),
         boolean("protected-mode", \.protectedMode),
-        integer("maxclients", \.maxClients, 1...Int(Int32.max)),
+        integer("maxclients", \.maxClients, 1...Int(UInt32.max)),
         integer("timeout", \.timeout, 0...Int(Int32.max)),
         integer("databases", \.databases, 1...Int(Int32.max), mutable: false),
         .init(
             name: "client-output-buffer-limit", get: { OutputBufferLimitsText.print($0.outputBufferLimits) },
             set: { c, v in
                 let words = v.count == 1 ? v[0].split(separator: " ").map(String.init) : v
-                guard let parsed = OutputBufferLimitsText.parse(words, onto: c.outputBufferLimits) else {
-                    return "Wrong number of arguments in buffer limit configuration."
+                switch OutputBufferLimitsText.parse(words, onto: c.outputBufferLimits) {
+                case .success(let limits): c.outputBufferLimits = limits
+                case .failure(let reason): return reason.message
                 }
-                c.outputBufferLimits = parsed
                 return nil
             }, fileArity: nil),
-        memory("proto-max-bulk-len", \.protoMaxBulkLength, 1024...Int.max),
+        memory("proto-max-bulk-len", \.protoMaxBulkLength, 1024 * 1024...Int.max),
         memory("client-query-buffer-limit", \.clientQueryBufferLimit, 1024 * 1024...Int.max),
         .init(
             name: "notify-keyspace-events", get: { KeyspaceEventFlags.canonical($0.notifyKeyspaceEvents) },
             set: { c, v in
-                guard KeyspaceEventFlags.isValid(v[0]) else { return "Invalid event class character. Use 'Ag$lshzxeKEtmd'." }
+                guard KeyspaceEventFlags.isValid(v[0]) else { return "Invalid event class character. Use 'Ag$lshzxeKEtmdn'." }
                 c.notifyKeyspaceEvents = v[0]
                 return nil
             }),
-        enumeration("loglevel", \.logLevel, ["debug", "verbose", "notice", "warning", "nothing"]),
+        enumeration("loglevel", \.logLevel, ["debug", "verbose", "notice", "warning"]),  // `nothing` came in 7.2
         string("logfile", \.logFile, mutable: false),
         string("dir", \.dir),
         string("dbfilename", \.dbFilename),
@@ -85,7 +87,8 @@ public struct ConfigParameter: Sendable {
         boolean("daemonize", \.daemonize, mutable: false),
         string("pidfile", \.pidFile, mutable: false),
         integer("slowlog-log-slower-than", \.slowlogLogSlowerThan, -1...Int.max),
-        integer("slowlog-max-len", \.slowlogMaxLength, 0...Int(Int32.max)),
+        integer("slowlog-max-len", \.slowlogMaxLength, 0...Int.max),
+        enumeration("enable-debug-command", \.enableDebugCommand, ["no", "yes", "local"], mutable: false),
     ]
 
     /// Looks an option up by name or alias, ignoring case.
@@ -101,7 +104,9 @@ public struct ConfigParameter: Sendable {
         .init(
             name: name, isMutable: mutable, get: { String($0[keyPath: path]) },
             set: { c, v in
-                guard let n = Int(v[0]) else { return "argument couldn't be parsed into an integer" }
+                guard let n = RedisNumberParsing.parseInt64(v[0].utf8).map(Int.init) else {
+                    return "argument couldn't be parsed into an integer"
+                }
                 guard range.contains(n) else {
                     return "argument must be between \(range.lowerBound) and \(range.upperBound) inclusive"
                 }
@@ -152,10 +157,11 @@ public struct ConfigParameter: Sendable {
     }
 
     static func enumeration(
-        _ name: String, _ path: WritableKeyPath<BrokerConfiguration, String> & Sendable, _ values: [String]
+        _ name: String, _ path: WritableKeyPath<BrokerConfiguration, String> & Sendable, _ values: [String],
+        mutable: Bool = true
     ) -> ConfigParameter {
         .init(
-            name: name, get: { $0[keyPath: path] },
+            name: name, isMutable: mutable, get: { $0[keyPath: path] },
             set: { c, v in
                 let lower = v[0].lowercased()
                 guard values.contains(lower) else {
@@ -167,23 +173,27 @@ public struct ConfigParameter: Sendable {
     }
 }
 
-/// Redis's memory-size notation: a number with an optional `b`, `k`, `kb`, `m`, `mb`, `g`, `gb` unit
-/// (`k` = 1000, `kb` = 1024), case-insensitive.
+/// Redis's memory-size notation (`memtoull`): digits with an optional `b`, `k`, `kb`, `m`, `mb`, `g`, `gb`
+/// unit (`k` = 1000, `kb` = 1024), case-insensitive. No sign or space is accepted, and a bare unit is 0.
 public enum MemorySize {
     /// Parses `text`, or `nil` if Redis would refuse it.
     public static func parse(_ text: String) -> Int? {
-        let lower = text.lowercased()
-        let units: [(String, Int)] = [
-            ("gb", 1 << 30), ("mb", 1 << 20), ("kb", 1 << 10), ("g", 1_000_000_000), ("m", 1_000_000), ("k", 1000),
-            ("b", 1),
+        let bytes = Array(text.utf8)
+        let digitCount = bytes.prefix { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }.count
+        let units: [String: Int] = [
+            "": 1, "b": 1, "k": 1000, "kb": 1 << 10, "m": 1_000_000, "mb": 1 << 20, "g": 1_000_000_000, "gb": 1 << 30,
         ]
-        for (suffix, multiplier) in units where lower.hasSuffix(suffix) {
-            guard let n = Int(lower.dropLast(suffix.count)), n >= 0 else { return nil }
-            let (r, o) = n.multipliedReportingOverflow(by: multiplier)
-            return o ? nil : r
+        let unit = String(decoding: bytes[digitCount...], as: UTF8.self).lowercased()
+        guard digitCount < 128, let multiplier = units[unit] else { return nil }
+        var n = 0
+        for d in bytes[..<digitCount] {
+            let (m, o1) = n.multipliedReportingOverflow(by: 10)
+            let (a, o2) = m.addingReportingOverflow(Int(d - UInt8(ascii: "0")))
+            if o1 || o2 { return nil }
+            n = a
         }
-        guard let n = Int(lower), n >= 0 else { return nil }
-        return n
+        let (r, o) = n.multipliedReportingOverflow(by: multiplier)
+        return o ? nil : r
     }
 }
 
@@ -194,26 +204,40 @@ enum OutputBufferLimitsText {
         return [one("normal", l.normal), one("slave", l.replica), one("pubsub", l.pubsub)].joined(separator: " ")
     }
 
+    /// Why `CONFIG SET client-output-buffer-limit` refused a value (Redis's words).
+    struct Refusal: Error {
+        var message: String
+    }
+
+    /// Applies `<class> <hard> <soft> <seconds>` groups onto `base`; no words at all change nothing.
     static func parse(_ words: [String], onto base: BrokerConfiguration.OutputBufferLimits)
-        -> BrokerConfiguration.OutputBufferLimits?
+        -> Result<BrokerConfiguration.OutputBufferLimits, Refusal>
     {
-        guard !words.isEmpty, words.count % 4 == 0 else { return nil }
+        guard words.count % 4 == 0 else {
+            return .failure(Refusal(message: "Wrong number of arguments in buffer limit configuration."))
+        }
         var result = base
         var i = 0
         while i < words.count {
+            guard ["normal", "slave", "replica", "pubsub"].contains(words[i].lowercased()) else {
+                return .failure(Refusal(message: "Invalid client class specified in buffer limit configuration."))
+            }
+            // Redis reads the seconds with strtoll, so "" is 0 and a leading + or 0 is fine.
             guard let hard = MemorySize.parse(words[i + 1]), let soft = MemorySize.parse(words[i + 2]),
-                let seconds = Int(words[i + 3]), seconds >= 0
-            else { return nil }
+                let seconds = words[i + 3].isEmpty ? 0 : Int(words[i + 3]), seconds >= 0
+            else {
+                return .failure(
+                    Refusal(message: "Error in hard, soft or soft_seconds setting in buffer limit configuration."))
+            }
             let limit = OutputBufferLimit(hard: hard, soft: soft, softSeconds: seconds)
             switch words[i].lowercased() {
             case "normal": result.normal = limit
-            case "slave", "replica": result.replica = limit
             case "pubsub": result.pubsub = limit
-            default: return nil
+            default: result.replica = limit
             }
             i += 4
         }
-        return result
+        return .success(result)
     }
 }
 

@@ -53,19 +53,24 @@ final class BrokerConnectionHandler: ChannelInboundHandler {
             } catch {
                 core.logger.debug(
                     "Protocol error from client", metadata: ["client": "\(session.id)", "error": "\(error.message)"])
+                let mark = core.beginRequest(session)
                 core.replyError(session, "Protocol error: \(error.message)")
+                core.endRequest(session, from: mark)
                 session.closeAfterReply = true
                 parser.reset()
                 query.clear()
                 break
             }
+            let mark = core.beginRequest(session)
             if parsed.command.count > 0 {
                 guard let spec = core.resolve(session, parsed.command) else {
+                    core.endRequest(session, from: mark)
                     query.moveReaderIndex(to: parsed.end)
                     continue
                 }
                 if core.isPaused(spec) {
                     // Leave the command in the buffer and run it when the pause ends.
+                    core.holdRequest(session)
                     core.hold(session) { [weak self] in
                         guard let self, !session.isClosed else { return }
                         self.process(session)
@@ -75,6 +80,7 @@ final class BrokerConnectionHandler: ChannelInboundHandler {
                 }
                 core.execute(session, parsed.command, spec: spec)
             }
+            core.endRequest(session, from: mark)
             query.moveReaderIndex(to: parsed.end)
         }
         if query.readableBytes == 0 {

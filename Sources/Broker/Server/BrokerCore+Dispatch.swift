@@ -17,6 +17,9 @@ extension BrokerCore {
 
     /// Resolves a command to its table entry, or replies with Redis's rejection.
     func resolve(_ client: ClientSession, _ command: RESPCommand) -> CommandSpec? {
+        // Like Redis's `c->lastcmd`, `cmd=` of CLIENT LIST names the command being run (even one
+        // then rejected), or NULL when there is no such command.
+        client.lastCommand = "NULL"
         guard let base = commands.lookup(command, 0) else {
             rejectUnknownCommand(client, command)
             return nil
@@ -32,8 +35,16 @@ extension BrokerCore {
             }
             spec = sub
         }
+        client.lastCommand = spec.fullName
         guard spec.accepts(argumentCount: command.count) else {
             reject(client, spec, "wrong number of arguments for '\(spec.fullName)' command")
+            return nil
+        }
+        if spec.fullName == "debug" && !isDebugAllowed(client) {
+            reject(
+                client, spec,
+                "DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server."
+            )
             return nil
         }
         if !client.isAuthenticated && !spec.flags.contains(.noAuth) {
@@ -52,10 +63,20 @@ extension BrokerCore {
         return spec
     }
 
+    /// Redis's `allowProtectedAction` for `enable-debug-command`: `local` means 127.0.0.1, ::1 or a Unix socket.
+    private func isDebugAllowed(_ client: ClientSession) -> Bool {
+        switch configuration.enableDebugCommand {
+        case "yes": return true
+        case "local":
+            guard let address = client.channel.remoteAddress else { return false }
+            if case .unixDomainSocket = address { return true }
+            return address.ipAddress == "127.0.0.1" || address.ipAddress == "::1"
+        default: return false
+        }
+    }
+
     /// Runs one command for `client`, writing its reply into the client's output.
     func execute(_ client: ClientSession, _ command: RESPCommand, spec: CommandSpec) {
-        if client.replyMode == .skipNext { client.replyMode = .skipThis }
-        let mark = client.output.writerIndex
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
         let started = Int(ts.tv_sec) * 1_000_000_000 + Int(ts.tv_nsec)
@@ -67,16 +88,6 @@ extension BrokerCore {
         stats.commands[spec.fullName, default: .init()].calls += 1
         stats.commands[spec.fullName, default: .init()].microseconds += elapsed
         if context.failed { stats.commands[spec.fullName, default: .init()].failedCalls += 1 }
-        client.lastCommand = spec.fullName
-        switch client.replyMode {
-        case .off:
-            client.output.moveWriterIndex(to: mark)
-        case .skipThis:
-            client.output.moveWriterIndex(to: mark)
-            client.replyMode = .on
-        case .on, .skipNext:
-            break
-        }
         if !monitors.isEmpty && !spec.flags.contains(.admin) && !spec.flags.contains(.skipMonitor) {
             let redactFrom: Int? =
                 switch spec.fullName {
@@ -86,6 +97,49 @@ extension BrokerCore {
                 }
             feedMonitors(client, command, redactFrom: redactFrom)
         }
+    }
+
+    /// Starts one request (a command, or an empty line or `*0` that Redis skips): a `CLIENT REPLY
+    /// SKIP` sent just before applies to it, rejections included. Returns where its reply starts.
+    func beginRequest(_ client: ClientSession) -> Int {
+        if client.replyMode == .skipNext { client.replyMode = .skipThis }
+        client.requestPushes = []
+        return client.output.writerIndex
+    }
+
+    /// Ends a request begun at `mark`, dropping what it replied while `CLIENT REPLY` is OFF or SKIP.
+    ///
+    /// Pushes (subscription confirmations, messages) are kept, as Redis 7.0.15 keeps them.
+    func endRequest(_ client: ClientSession, from mark: Int) {
+        switch client.replyMode {
+        case .off:
+            dropReplies(client, from: mark)
+        case .skipThis:
+            dropReplies(client, from: mark)
+            client.replyMode = .on
+        case .on, .skipNext:
+            break
+        }
+        client.requestPushes = nil
+    }
+
+    /// Forgets a request that `CLIENT PAUSE` holds back; it begins again when it runs.
+    func holdRequest(_ client: ClientSession) {
+        client.requestPushes = nil
+    }
+
+    /// Records bytes written to `client.output` from `start` as a push, if a request of its own runs.
+    func notePush(_ client: ClientSession, from start: Int) {
+        if client.requestPushes != nil { client.requestPushes!.append(start..<client.output.writerIndex) }
+    }
+
+    private func dropReplies(_ client: ClientSession, from mark: Int) {
+        guard client.output.writerIndex > mark else { return }
+        let kept = (client.requestPushes ?? []).compactMap {
+            $0.lowerBound >= mark ? client.output.getSlice(at: $0.lowerBound, length: $0.count) : nil
+        }
+        client.output.moveWriterIndex(to: mark)
+        for var push in kept { client.output.writeBuffer(&push) }
     }
 
     private func reject(_ client: ClientSession, _ spec: CommandSpec, _ message: String) {

@@ -176,7 +176,9 @@ final class BrokerCore {
     /// Appends a pub/sub or monitor push to `session` and enforces its output buffer limit.
     func push(_ bytes: ByteBuffer, to session: ClientSession) {
         guard !session.isClosed else { return }
+        let start = session.output.writerIndex
         session.output.writeImmutableBuffer(bytes)
+        notePush(session, from: start)
         if checkOutputLimit(session) { scheduleFlush(session) }
     }
 
@@ -249,7 +251,7 @@ final class BrokerCore {
         if end > pauseEnd { pauseEnd = end }
         if all { pauseAll = true }
         pauseTimer?.cancel()
-        let delay = max(0, pauseEnd - Self.now())
+        let delay = min(max(0, pauseEnd - Self.now()), 1e9)  // TimeAmount holds ~292 years
         pauseTimer = eventLoop.scheduleTask(in: .nanoseconds(Int64(delay * 1e9))) { self.unpause() }
     }
 
