@@ -52,10 +52,14 @@ final class CommandSpec: Sendable {
     let orderedSubcommands: [CommandSpec]
     /// ACL categories without the `@`.
     let categories: [String]
+    /// This command's slot in `BrokerStats.commands` (unique across the table).
+    let statsIndex: Int
 
     var isContainer: Bool { !orderedSubcommands.isEmpty }
 
-    init(metadata: CommandMetadata, parent: String?, handlers: [String: CommandHandler]) {
+    init(metadata: CommandMetadata, parent: String?, handlers: [String: CommandHandler], counter: inout Int) {
+        self.statsIndex = counter
+        counter += 1
         let items = metadata.info.items
         let full = items[0].text ?? metadata.name
         self.fullName = full
@@ -70,7 +74,7 @@ final class CommandSpec: Sendable {
         for subInfo in items.count > 9 ? items[9].items : [] {
             let subName = subInfo.items[0].text ?? ""
             let subMetadata = CommandMetadata(name: subName, info: subInfo, docs: subDocs?[subName] ?? .map([]))
-            subs.append(CommandSpec(metadata: subMetadata, parent: full, handlers: handlers))
+            subs.append(CommandSpec(metadata: subMetadata, parent: full, handlers: handlers, counter: &counter))
         }
         self.orderedSubcommands = subs
         self.subcommands = Dictionary(uniqueKeysWithValues: subs.map { ($0.name, $0) })

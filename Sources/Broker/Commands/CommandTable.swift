@@ -6,9 +6,13 @@ final class CommandTable: Sendable {
     let byName: [String: CommandSpec]
     /// Top-level commands in table order.
     let ordered: [CommandSpec]
+    /// How many commands and subcommands there are (the size of `BrokerStats.commands`).
+    let statsSlots: Int
 
     init(metadata: [CommandMetadata], handlers: [String: CommandHandler]) {
-        let specs = metadata.map { CommandSpec(metadata: $0, parent: nil, handlers: handlers) }
+        var counter = 0
+        let specs = metadata.map { CommandSpec(metadata: $0, parent: nil, handlers: handlers, counter: &counter) }
+        self.statsSlots = counter
         self.ordered = specs
         self.byName = Dictionary(uniqueKeysWithValues: specs.map { ($0.name, $0) })
         for spec in specs {
@@ -23,7 +27,17 @@ final class CommandTable: Sendable {
 
     /// The command named by argument `index`, ignoring case.
     func lookup(_ command: RESPCommand, _ index: Int) -> CommandSpec? {
-        byName[command.lowercasedString(index)]
+        // Names are short, so the lowercased key is a small string that needs no allocation.
+        let key = command.withBytes(index) { bytes in
+            String(unsafeUninitializedCapacity: bytes.count) { out in
+                for i in 0..<bytes.count {
+                    let c = bytes[i]
+                    out[i] = c >= UInt8(ascii: "A") && c <= UInt8(ascii: "Z") ? c | 0x20 : c
+                }
+                return bytes.count
+            }
+        }
+        return byName[key]
     }
 
     /// A command or subcommand by its full name (`client|list`), ignoring case.

@@ -9,7 +9,7 @@ enum ConfigCommand {
         "config|set": set,
         "config|resetstat": { c in
             let core = c.core
-            core.stats = BrokerStats()
+            core.stats = BrokerStats(commandCount: core.commands.statsSlots)
             c.ok()
         },
         "config|help": { c in

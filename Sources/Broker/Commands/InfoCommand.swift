@@ -227,7 +227,11 @@ struct InfoReport {
     }
 
     func commandStats() -> [(String, String)] {
-        core.stats.commands.sorted { $0.key < $1.key }.map { name, s in
+        // Like Redis, only commands that were called or refused appear.
+        core.commands.all.filter { core.stats.commands[$0.statsIndex].calls + core.stats.commands[$0.statsIndex].rejectedCalls > 0 }
+            .sorted { $0.fullName < $1.fullName }.map { spec in
+            let name = spec.fullName
+            let s = core.stats.commands[spec.statsIndex]
             let perCall = s.calls > 0 ? Double(s.microseconds) / Double(s.calls) : 0
             return (
                 "cmdstat_\(name)",

@@ -85,9 +85,9 @@ extension BrokerCore {
         clock_gettime(CLOCK_MONOTONIC, &ts)
         let elapsed = (Int(ts.tv_sec) * 1_000_000_000 + Int(ts.tv_nsec) - started) / 1000
         stats.totalCommandsProcessed += 1
-        stats.commands[spec.fullName, default: .init()].calls += 1
-        stats.commands[spec.fullName, default: .init()].microseconds += elapsed
-        if context.failed { stats.commands[spec.fullName, default: .init()].failedCalls += 1 }
+        stats.commands[spec.statsIndex].calls += 1
+        stats.commands[spec.statsIndex].microseconds += elapsed
+        if context.failed { stats.commands[spec.statsIndex].failedCalls += 1 }
         if !monitors.isEmpty && !spec.flags.contains(.admin) && !spec.flags.contains(.skipMonitor) {
             let redactFrom: Int? =
                 switch spec.fullName {
@@ -143,7 +143,7 @@ extension BrokerCore {
     }
 
     private func reject(_ client: ClientSession, _ spec: CommandSpec, _ message: String) {
-        stats.commands[spec.fullName, default: .init()].rejectedCalls += 1
+        stats.commands[spec.statsIndex].rejectedCalls += 1
         replyError(client, message)
     }
 

@@ -24,7 +24,7 @@ final class BrokerCore {
     let pubsub = PubSubRegistry()
     var clients: OrderedDictionary<UInt64, ClientSession> = [:]
     var monitors: [ClientSession] = []
-    var stats = BrokerStats()
+    var stats: BrokerStats
     let commands: CommandTable
     let startTime: Double
     let runID: String
@@ -47,6 +47,7 @@ final class BrokerCore {
         self.logger = logger
         self.databases = Array(repeating: Keyspace(), count: configuration.databases)
         self.commands = CommandTable.standard
+        self.stats = BrokerStats(commandCount: CommandTable.standard.statsSlots)
         self.startTime = Self.now()
         var generator = SystemRandomNumberGenerator()
         self.runID = (0..<40).map { _ in String(UInt8.random(in: 0..<16, using: &generator), radix: 16) }.joined()

@@ -17,13 +17,18 @@ struct BrokerStats {
     var totalWritesProcessed = 0
     var outputBufferLimitDisconnections = 0
     var queryBufferLimitDisconnections = 0
-    var commands: [String: CommandStats] = [:]
+    /// Per command, indexed by `CommandSpec.statsIndex`.
+    var commands: [CommandStats]
     var errors: [String: Int] = [:]
 
     /// Samples for the `instantaneous_*` fields, taken by the cron.
     var opsSamples = InstantaneousMetric()
     var inputSamples = InstantaneousMetric()
     var outputSamples = InstantaneousMetric()
+
+    init(commandCount: Int) {
+        commands = Array(repeating: CommandStats(), count: commandCount)
+    }
 }
 
 /// A rolling average over the last 16 samples, as Redis keeps for `instantaneous_ops_per_sec`.
