@@ -1,4 +1,5 @@
 #include "CBrokerSupport.h"
+#include <stdlib.h> /* defines __GLIBC__ (stddef.h alone does not), so the checks below see it */
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif

@@ -70,6 +70,25 @@ public final class RESPTestConnection: Sendable {
         }
     }
 
+    /// Reads the next `count` replies (or pushes) in one wait — for long streams, where a wait per
+    /// reply would cost a trip to the event loop each.
+    public func readReplies(_ count: Int, timeout: TimeAmount = .seconds(10)) async throws -> [Reply] {
+        let decoder = RESPValueDecoder()
+        var replies: [Reply] = []
+        replies.reserveCapacity(count)
+        return try await wait(timeout: timeout) { buffer, closed in
+            while replies.count < count {
+                let before = buffer
+                guard let value = try decoder.decode(&buffer) else { break }
+                let raw = before.getSlice(at: before.readerIndex, length: buffer.readerIndex - before.readerIndex)!
+                replies.append(Reply(value: value, raw: raw))
+            }
+            if replies.count == count { return replies }
+            if closed { throw TestSupportError("connection closed after \(replies.count) of \(count) replies") }
+            return nil
+        }
+    }
+
     /// Sends a command and reads its reply.
     public func call(_ arguments: [String], timeout: TimeAmount = .seconds(10)) async throws -> Reply {
         try await send(arguments)
@@ -92,6 +111,9 @@ public final class RESPTestConnection: Sendable {
             try await channel.eventLoop.submit { self.collector.value.closed }.get()
         }
     }
+
+    /// The local (client-side) port, as the server shows it in `CLIENT LIST` and `MONITOR` lines.
+    public var localPort: Int? { channel.localAddress?.port }
 
     /// Closes the connection.
     public func close() async {
@@ -134,6 +156,8 @@ final class ByteCollector {
     }
 
     func received(_ bytes: inout ByteBuffer) {
+        // Long streams (thousands of pushes) would otherwise keep every byte ever read.
+        if buffer.readerIndex > 1 << 20 { buffer.discardReadBytes() }
         buffer.writeBuffer(&bytes)
         pending?()
     }

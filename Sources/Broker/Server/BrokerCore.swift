@@ -171,6 +171,9 @@ final class BrokerCore {
             session.isClosed = true
             disconnected(session)
             channel.close(promise: nil)
+        } else if session.output.readableBytes > 0 {
+            // Replies pile up behind a client that does not read: bound them as pushes are bounded.
+            checkOutputLimit(session)
         }
     }
 

@@ -70,6 +70,8 @@ public final class BrokerServer: Service, @unchecked Sendable {
                     return eventLoop.makeFailedFuture(BrokerServerError.noAddressBound)
                 }
                 core.boundPort = port
+                // `CONFIG GET port` reports the port chosen for port 0, as the port line and INFO do.
+                core.configuration.port = port
                 core.startCron()
                 logger.notice("Ready to accept connections tcp", metadata: ["port": "\(port)"])
                 return eventLoop.makeSucceededFuture(port)
