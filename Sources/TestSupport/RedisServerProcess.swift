@@ -89,7 +89,9 @@ public struct ChildProcess: Sendable {
     /// Starts `executable` with `arguments`, its standard output and error going to a pipe.
     public static func spawn(_ executable: String, _ arguments: [String]) throws -> ChildProcess {
         var fds: [Int32] = [0, 0]
-        guard pipe(&fds) == 0 else { throw TestSupportError("pipe failed") }
+        // Close-on-exec, so a child spawned by a test running in parallel cannot inherit this pipe
+        // and keep it open after this child has exited.
+        guard pipe2(&fds, O_CLOEXEC) == 0 else { throw TestSupportError("pipe failed") }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
