@@ -91,7 +91,8 @@ public struct ChildProcess: Sendable {
         var fds: [Int32] = [0, 0]
         // Close-on-exec, so a child spawned by a test running in parallel cannot inherit this pipe
         // and keep it open after this child has exited.
-        guard pipe2(&fds, O_CLOEXEC) == 0 else { throw TestSupportError("pipe failed") }
+        guard pipe(&fds) == 0 else { throw TestSupportError("pipe failed") }
+        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
