@@ -54,6 +54,7 @@ final class BrokerConnectionHandler: ChannelInboundHandler {
                 core.logger.debug(
                     "Protocol error from client", metadata: ["client": "\(session.id)", "error": "\(error.message)"])
                 let mark = core.beginRequest(session)
+                core.metrics.protocolErrors.increment()
                 core.replyError(session, "Protocol error: \(error.message)")
                 core.endRequest(session, from: mark)
                 session.closeAfterReply = true
@@ -92,6 +93,7 @@ final class BrokerConnectionHandler: ChannelInboundHandler {
         session.queryBufferCapacity = query.capacity
         if query.readableBytes > core.configuration.clientQueryBufferLimit {
             core.stats.queryBufferLimitDisconnections += 1
+            core.metrics.queryBufferLimitDisconnections.increment()
             core.logger.warning(
                 "Closing client that reached max query buffer length",
                 metadata: ["client": "\(session.id)", "qbuf": "\(query.readableBytes)"])

@@ -25,6 +25,7 @@ final class BrokerCore {
     var clients: OrderedDictionary<UInt64, ClientSession> = [:]
     var monitors: [ClientSession] = []
     var stats: BrokerStats
+    let metrics = BrokerMetrics()
     let commands: CommandTable
     let startTime: Double
     let runID: String
@@ -67,6 +68,7 @@ final class BrokerCore {
         stats.totalConnectionsReceived += 1
         if clients.count >= configuration.maxClients {
             stats.rejectedConnections += 1
+            metrics.rejectedConnections.increment()
             var buffer = channel.allocator.buffer(capacity: 64)
             buffer.writeStaticString("-ERR max number of clients reached\r\n")
             channel.writeAndFlush(buffer).whenComplete { _ in channel.close(promise: nil) }
@@ -77,6 +79,7 @@ final class BrokerCore {
             let address = channel.remoteAddress, !Self.isLoopback(address)
         {
             stats.rejectedConnections += 1
+            metrics.rejectedConnections.increment()
             var buffer = channel.allocator.buffer(capacity: 256)
             buffer.writeStaticString(
                 "-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n"
@@ -215,6 +218,7 @@ final class BrokerCore {
         }
         guard exceeded else { return true }
         stats.outputBufferLimitDisconnections += 1
+        metrics.outputBufferLimitDisconnections.increment()
         logger.warning(
             "Client scheduled to be closed ASAP for overcoming of output buffer limits.",
             metadata: ["client": "\(session.id)", "addr": "\(session.remoteAddress)", "omem": "\(used)"])
