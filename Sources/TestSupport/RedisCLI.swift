@@ -4,7 +4,7 @@ import NIOCore
 /// (`subscribe`, `monitor`, `--stat`) or an interactive session on a pseudo-terminal.
 public enum RedisCLI {
     /// The path of `redis-cli`, or `nil` when it is not installed.
-    public static var executable: String? { ChildProcess.find("redis-cli") }
+    public static var executable: String? { RunningProcess.find("redis-cli") }
 
     /// Whether tests that drive redis-cli can run here.
     public static var isAvailable: Bool { executable != nil }

@@ -49,6 +49,15 @@ public final class RunningProcess: Sendable {
         thread.start()
     }
 
+    /// The full path of a program on `PATH`, or `nil`.
+    public static func find(_ name: String) -> String? {
+        for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
+            let path = "\(dir)/\(name)"
+            if access(path, X_OK) == 0 { return path }
+        }
+        return nil
+    }
+
     /// Starts `executable` with `arguments`, its output going to a pipe.
     public static func spawn(
         _ executable: String, _ arguments: [String], input: Input = .null

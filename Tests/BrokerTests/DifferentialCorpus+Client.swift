@@ -117,6 +117,9 @@ extension DifferentialCorpus {
             try await s.send("CLIENT", "REPLY", "OFF", on: 1)
             try await s.send("PING", on: 1)
             try await s.call("PUBLISH", "news", "lost")
+            // Read the push before turning replies on, so that +OK is what the next call waits for;
+            // otherwise the next PUBLISH could race the CLIENT REPLY ON on the other connection.
+            try await s.read(on: 1)
             try await s.call("CLIENT", "REPLY", "ON", on: 1)
             try await s.call("PUBLISH", "news", "seen")
             try await s.read(on: 1)
