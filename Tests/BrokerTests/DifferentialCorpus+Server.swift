@@ -91,7 +91,6 @@ extension DifferentialCorpus {
             normalize: replacing(#"\+[0-9]+\.[0-9]{6} \[([0-9]+) 127\.0\.0\.1:[0-9]+\]"#, with: "+<time> [$1 <addr>]")
         ) { s in
             try await s.call("MONITOR", on: 1)
-            try await s.send("MONITOR", on: 1)  // a second MONITOR gets no reply
             try await s.call("PING")
             try await s.call("ECHO", "quote\" back\\slash \u{1}\r\n\t")
             try await s.call("SELECT", "2")
@@ -102,10 +101,19 @@ extension DifferentialCorpus {
             try await s.call("ECHO")
             // Admin commands (CONFIG) and rejected ones are not shown: five lines.
             try await s.read(5, on: 1)
+            // A second MONITOR gets no reply. It is sent only once connection 0 is idle: SUBSCRIBE's reply,
+            // next on this connection, then shows it replied nothing, whatever the timing.
+            try await s.send("MONITOR", on: 1)
+            // A monitor sees its own commands too, each line right after the command's reply: read both,
+            // so every call waits for its own reply.
             try await s.call("SUBSCRIBE", "x", on: 1)
+            try await s.read(on: 1)
             try await s.call("PSUBSCRIBE", "x*", on: 1)
+            try await s.read(on: 1)
             try await s.call("SSUBSCRIBE", "x", on: 1)
+            try await s.read(on: 1)
             try await s.call("PING", "from monitor", on: 1)
+            try await s.read(on: 1)
         },
         DifferentialCase(name: "INFO with an unknown section", normalize: clientID) { s in
             try await s.call("INFO", "nosuchsection")
