@@ -68,6 +68,10 @@ let package = Package(
             ]
         ),
         .testTarget(
+            name: "BrokerStorageTests",
+            dependencies: ["BrokerStorage"]
+        ),
+        .testTarget(
             name: "BrokerTests",
             dependencies: [
                 "Broker",

@@ -149,7 +149,11 @@ extension ByteBuffer {
     /// A map of `count` pairs: `%n` in RESP3, a flat array of `2n` in RESP2.
     @inlinable
     public mutating func writeRESPMapHeader(_ count: Int, _ version: RESPVersion) {
-        if version == .resp3 { writeRESPHeader(UInt8(ascii: "%"), count) } else { writeRESPHeader(UInt8(ascii: "*"), count * 2) }
+        if version == .resp3 {
+            writeRESPHeader(UInt8(ascii: "%"), count)
+        } else {
+            writeRESPHeader(UInt8(ascii: "*"), count * 2)
+        }
     }
 
     /// A set: `~n` in RESP3, an array in RESP2.

@@ -159,7 +159,8 @@ public struct RESPValueDecoder: ByteToMessageDecoder, Sendable {
                 return .blobError(b)
             case UInt8(ascii: "="):
                 guard let b = try blob() else { return nil }
-                guard let b, b.readableBytes >= 4, b.getInteger(at: b.readerIndex + 3, as: UInt8.self) == UInt8(ascii: ":")
+                guard let b, b.readableBytes >= 4,
+                    b.getInteger(at: b.readerIndex + 3, as: UInt8.self) == UInt8(ascii: ":")
                 else { throw RESPError(.invalidBulkLength, "invalid verbatim string") }
                 return .verbatimString(
                     format: b.getSlice(at: b.readerIndex, length: 3)!,
@@ -198,7 +199,9 @@ public struct RESPValueDecoder: ByteToMessageDecoder, Sendable {
             case UInt8(ascii: "("):
                 guard let l = try line() else { return nil }
                 var digits = l.readableBytesView[...]
-                if digits.first == UInt8(ascii: "-") || digits.first == UInt8(ascii: "+") { digits = digits.dropFirst() }
+                if digits.first == UInt8(ascii: "-") || digits.first == UInt8(ascii: "+") {
+                    digits = digits.dropFirst()
+                }
                 guard !digits.isEmpty, digits.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else {
                     throw RESPError(.invalidInteger, "invalid big number")
                 }

@@ -24,7 +24,9 @@ public final class RESPTestConnection: Sendable {
     public static func connect(port: Int, host: String = "127.0.0.1") async throws -> RESPTestConnection {
         let group = MultiThreadedEventLoopGroup.singleton
         let eventLoop = group.next()
-        let collector = try await eventLoop.submit { NIOLoopBound(ByteCollector(eventLoop: eventLoop), eventLoop: eventLoop) }.get()
+        let collector = try await eventLoop.submit {
+            NIOLoopBound(ByteCollector(eventLoop: eventLoop), eventLoop: eventLoop)
+        }.get()
         let channel = try await ClientBootstrap(group: eventLoop)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
@@ -167,7 +169,8 @@ final class ByteCollector {
         pending?()
     }
 
-    func wait<T>(timeout: TimeAmount, _ attempt: @escaping (inout ByteBuffer, Bool) throws -> T?) -> EventLoopFuture<T> {
+    func wait<T>(timeout: TimeAmount, _ attempt: @escaping (inout ByteBuffer, Bool) throws -> T?) -> EventLoopFuture<T>
+    {
         let promise = eventLoop.makePromise(of: T.self)
         var done = false
         func tryNow() {

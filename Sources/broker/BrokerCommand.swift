@@ -69,7 +69,8 @@ struct BrokerCommand {
             fflush(nil)
             let group = ServiceGroup(
                 configuration: .init(
-                    services: [.init(service: server, successTerminationBehavior: .gracefullyShutdownGroup)], gracefulShutdownSignals: [.sigterm, .sigint],
+                    services: [.init(service: server, successTerminationBehavior: .gracefullyShutdownGroup)],
+                    gracefulShutdownSignals: [.sigterm, .sigint],
                     logger: logger))
             try await group.run()
         } catch {

@@ -36,7 +36,8 @@ import Testing
 
     @Test func minimumMatchLengthDropsShortRuns() {
         // "ohmytext"/"mynewtext" has runs of 4 and 2 bytes: MINMATCHLEN 3 keeps only the first.
-        let lcs = LongestCommonSubsequence(Array("ohmytext".utf8), Array("mynewtext".utf8), needSequence: true, minimumMatchLength: 3)
+        let lcs = LongestCommonSubsequence(
+            Array("ohmytext".utf8), Array("mynewtext".utf8), needSequence: true, minimumMatchLength: 3)
         #expect(lcs.matches == [Match(a: 4...7, b: 5...8)])
     }
 }

@@ -76,7 +76,9 @@ enum ClientCommand {
             return
         }
         guard value.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }), attribute == "lib-ver" || !value.contains(0x20) else {
-            c.error("\(attribute == "lib-name" ? "lib-name" : "lib-ver") cannot contain spaces, newlines or special characters.")
+            c.error(
+                "\(attribute == "lib-name" ? "lib-name" : "lib-ver") cannot contain spaces, newlines or special characters."
+            )
             return
         }
         if attribute == "lib-name" { c.client.libraryName = value } else { c.client.libraryVersion = value }

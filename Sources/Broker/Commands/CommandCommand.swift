@@ -82,7 +82,8 @@ enum CommandCommand {
                 selected = all.filter { $0.categories.contains(value.lowercased()) }
             case "pattern":
                 selected = all.filter {
-                    GlobPattern.matches(pattern: Array(value.utf8), string: Array($0.fullName.utf8), caseInsensitive: true)
+                    GlobPattern.matches(
+                        pattern: Array(value.utf8), string: Array($0.fullName.utf8), caseInsensitive: true)
                 }
             default:
                 c.syntaxError()

@@ -42,7 +42,7 @@ extension CommandMetadata {
                     .array([
                         .bulk("6.0.0"),
                         .bulk("Added ACL style (username and password)."),
-                    ]),
+                    ])
                 ]),
                 .bulk("arguments"),
                 .array([
@@ -55,7 +55,7 @@ extension CommandMetadata {
                         .bulk("6.0.0"),
                         .bulk("flags"),
                         .set([
-                            .status("optional"),
+                            .status("optional")
                         ]),
                     ]),
                     .map([
@@ -104,7 +104,7 @@ extension CommandMetadata {
                         .bulk("message"),
                         .bulk("type"),
                         .bulk("string"),
-                    ]),
+                    ])
                 ]),
             ])
         ),
@@ -145,8 +145,10 @@ extension CommandMetadata {
                 .set([
                     .array([
                         .bulk("6.2.0"),
-                        .bulk("`protover` made optional; when called without arguments the command reports the current connection's context."),
-                    ]),
+                        .bulk(
+                            "`protover` made optional; when called without arguments the command reports the current connection's context."
+                        ),
+                    ])
                 ]),
                 .bulk("arguments"),
                 .array([
@@ -157,7 +159,7 @@ extension CommandMetadata {
                         .bulk("block"),
                         .bulk("flags"),
                         .set([
-                            .status("optional"),
+                            .status("optional")
                         ]),
                         .bulk("arguments"),
                         .array([
@@ -176,7 +178,7 @@ extension CommandMetadata {
                                 .bulk("AUTH"),
                                 .bulk("flags"),
                                 .set([
-                                    .status("optional"),
+                                    .status("optional")
                                 ]),
                                 .bulk("arguments"),
                                 .array([
@@ -203,11 +205,11 @@ extension CommandMetadata {
                                 .bulk("SETNAME"),
                                 .bulk("flags"),
                                 .set([
-                                    .status("optional"),
+                                    .status("optional")
                                 ]),
                             ]),
                         ]),
-                    ]),
+                    ])
                 ]),
             ])
         ),
@@ -217,7 +219,7 @@ extension CommandMetadata {
                 .bulk("ping"),
                 .integer(-1),
                 .set([
-                    .status("fast"),
+                    .status("fast")
                 ]),
                 .integer(0),
                 .integer(0),
@@ -251,9 +253,9 @@ extension CommandMetadata {
                         .bulk("string"),
                         .bulk("flags"),
                         .set([
-                            .status("optional"),
+                            .status("optional")
                         ]),
-                    ]),
+                    ])
                 ]),
             ])
         ),
@@ -364,7 +366,7 @@ extension CommandMetadata {
                         .bulk("index"),
                         .bulk("type"),
                         .bulk("integer"),
-                    ]),
+                    ])
                 ]),
             ])
         ),
@@ -378,7 +380,7 @@ extension CommandMetadata {
                 .integer(0),
                 .integer(0),
                 .set([
-                    .status("@slow"),
+                    .status("@slow")
                 ]),
                 .set([]),
                 .set([]),
@@ -459,7 +461,7 @@ extension CommandMetadata {
                             .status("@connection"),
                         ]),
                         .set([
-                            .bulk("nondeterministic_output"),
+                            .bulk("nondeterministic_output")
                         ]),
                         .set([]),
                         .set([]),
@@ -480,7 +482,7 @@ extension CommandMetadata {
                             .status("@connection"),
                         ]),
                         .set([
-                            .bulk("nondeterministic_output"),
+                            .bulk("nondeterministic_output")
                         ]),
                         .set([]),
                         .set([]),
@@ -670,7 +672,7 @@ extension CommandMetadata {
                                 .bulk("connection-name"),
                                 .bulk("type"),
                                 .bulk("string"),
-                            ]),
+                            ])
                         ]),
                     ]),
                     .bulk("client|getname"),
@@ -710,7 +712,9 @@ extension CommandMetadata {
                             ]),
                             .array([
                                 .bulk("6.2.0"),
-                                .bulk("Added `argv-mem`, `tot-mem`, `laddr` and `redir` fields and the optional `ID` filter."),
+                                .bulk(
+                                    "Added `argv-mem`, `tot-mem`, `laddr` and `redir` fields and the optional `ID` filter."
+                                ),
                             ]),
                             .array([
                                 .bulk("7.0.0"),
@@ -734,7 +738,7 @@ extension CommandMetadata {
                                 .bulk("5.0.0"),
                                 .bulk("flags"),
                                 .set([
-                                    .status("optional"),
+                                    .status("optional")
                                 ]),
                                 .bulk("arguments"),
                                 .array([
@@ -783,7 +787,7 @@ extension CommandMetadata {
                                 .bulk("6.2.0"),
                                 .bulk("flags"),
                                 .set([
-                                    .status("optional"),
+                                    .status("optional")
                                 ]),
                                 .bulk("arguments"),
                                 .array([
@@ -794,9 +798,9 @@ extension CommandMetadata {
                                         .bulk("integer"),
                                         .bulk("flags"),
                                         .set([
-                                            .status("multiple"),
+                                            .status("multiple")
                                         ]),
-                                    ]),
+                                    ])
                                 ]),
                             ]),
                         ]),
@@ -838,7 +842,9 @@ extension CommandMetadata {
                             ]),
                             .array([
                                 .bulk("5.0.0"),
-                                .bulk("Replaced `slave` `TYPE` with `replica`. `slave` still supported for backward compatibility."),
+                                .bulk(
+                                    "Replaced `slave` `TYPE` with `replica`. `slave` still supported for backward compatibility."
+                                ),
                             ]),
                             .array([
                                 .bulk("6.2.0"),
@@ -869,7 +875,7 @@ extension CommandMetadata {
                                         .bulk("oneof"),
                                         .bulk("flags"),
                                         .set([
-                                            .status("multiple"),
+                                            .status("multiple")
                                         ]),
                                         .bulk("arguments"),
                                         .array([
@@ -884,7 +890,7 @@ extension CommandMetadata {
                                                 .bulk("2.8.12"),
                                                 .bulk("flags"),
                                                 .set([
-                                                    .status("optional"),
+                                                    .status("optional")
                                                 ]),
                                             ]),
                                             .map([
@@ -898,7 +904,7 @@ extension CommandMetadata {
                                                 .bulk("2.8.12"),
                                                 .bulk("flags"),
                                                 .set([
-                                                    .status("optional"),
+                                                    .status("optional")
                                                 ]),
                                                 .bulk("arguments"),
                                                 .array([
@@ -957,7 +963,7 @@ extension CommandMetadata {
                                                 .bulk("USER"),
                                                 .bulk("flags"),
                                                 .set([
-                                                    .status("optional"),
+                                                    .status("optional")
                                                 ]),
                                             ]),
                                             .map([
@@ -969,7 +975,7 @@ extension CommandMetadata {
                                                 .bulk("ADDR"),
                                                 .bulk("flags"),
                                                 .set([
-                                                    .status("optional"),
+                                                    .status("optional")
                                                 ]),
                                             ]),
                                             .map([
@@ -983,7 +989,7 @@ extension CommandMetadata {
                                                 .bulk("6.2.0"),
                                                 .bulk("flags"),
                                                 .set([
-                                                    .status("optional"),
+                                                    .status("optional")
                                                 ]),
                                             ]),
                                             .map([
@@ -995,13 +1001,13 @@ extension CommandMetadata {
                                                 .bulk("SKIPME"),
                                                 .bulk("flags"),
                                                 .set([
-                                                    .status("optional"),
+                                                    .status("optional")
                                                 ]),
                                             ]),
                                         ]),
                                     ]),
                                 ]),
-                            ]),
+                            ])
                         ]),
                     ]),
                     .bulk("client|setinfo"),
@@ -1040,7 +1046,7 @@ extension CommandMetadata {
                                         .bulk("LIB-VER"),
                                     ]),
                                 ]),
-                            ]),
+                            ])
                         ]),
                     ]),
                     .bulk("client|reply"),
@@ -1087,7 +1093,7 @@ extension CommandMetadata {
                                         .bulk("SKIP"),
                                     ]),
                                 ]),
-                            ]),
+                            ])
                         ]),
                     ]),
                     .bulk("client|no-evict"),
@@ -1126,7 +1132,7 @@ extension CommandMetadata {
                                         .bulk("OFF"),
                                     ]),
                                 ]),
-                            ]),
+                            ])
                         ]),
                     ]),
                     .bulk("client|pause"),
@@ -1144,7 +1150,7 @@ extension CommandMetadata {
                             .array([
                                 .bulk("6.2.0"),
                                 .bulk("`CLIENT PAUSE WRITE` mode added along with the `mode` option."),
-                            ]),
+                            ])
                         ]),
                         .bulk("arguments"),
                         .array([
@@ -1163,7 +1169,7 @@ extension CommandMetadata {
                                 .bulk("6.2.0"),
                                 .bulk("flags"),
                                 .set([
-                                    .status("optional"),
+                                    .status("optional")
                                 ]),
                                 .bulk("arguments"),
                                 .array([
@@ -1229,7 +1235,7 @@ extension CommandMetadata {
                     .status("@connection"),
                 ]),
                 .set([
-                    .bulk("nondeterministic_output_order"),
+                    .bulk("nondeterministic_output_order")
                 ]),
                 .set([]),
                 .array([
@@ -1266,7 +1272,7 @@ extension CommandMetadata {
                             .status("@connection"),
                         ]),
                         .set([
-                            .bulk("nondeterministic_output_order"),
+                            .bulk("nondeterministic_output_order")
                         ]),
                         .set([]),
                         .set([]),
@@ -1286,7 +1292,7 @@ extension CommandMetadata {
                             .status("@connection"),
                         ]),
                         .set([
-                            .bulk("nondeterministic_output_order"),
+                            .bulk("nondeterministic_output_order")
                         ]),
                         .set([]),
                         .set([]),
@@ -1306,7 +1312,7 @@ extension CommandMetadata {
                             .status("@connection"),
                         ]),
                         .set([
-                            .bulk("nondeterministic_output_order"),
+                            .bulk("nondeterministic_output_order")
                         ]),
                         .set([]),
                         .set([]),
@@ -1404,7 +1410,7 @@ extension CommandMetadata {
                             .array([
                                 .bulk("7.0.0"),
                                 .bulk("Allowed to be called with no argument to get info on all commands."),
-                            ]),
+                            ])
                         ]),
                         .bulk("arguments"),
                         .array([
@@ -1418,7 +1424,7 @@ extension CommandMetadata {
                                     .status("optional"),
                                     .status("multiple"),
                                 ]),
-                            ]),
+                            ])
                         ]),
                     ]),
                     .bulk("command|docs"),
@@ -1443,7 +1449,7 @@ extension CommandMetadata {
                                     .status("optional"),
                                     .status("multiple"),
                                 ]),
-                            ]),
+                            ])
                         ]),
                     ]),
                     .bulk("command|list"),
@@ -1467,7 +1473,7 @@ extension CommandMetadata {
                                 .bulk("FILTERBY"),
                                 .bulk("flags"),
                                 .set([
-                                    .status("optional"),
+                                    .status("optional")
                                 ]),
                                 .bulk("arguments"),
                                 .array([
@@ -1496,7 +1502,7 @@ extension CommandMetadata {
                                         .bulk("PATTERN"),
                                     ]),
                                 ]),
-                            ]),
+                            ])
                         ]),
                     ]),
                     .bulk("command|getkeys"),
@@ -1545,7 +1551,7 @@ extension CommandMetadata {
                 .integer(0),
                 .integer(0),
                 .set([
-                    .status("@slow"),
+                    .status("@slow")
                 ]),
                 .set([]),
                 .set([]),
@@ -1627,7 +1633,7 @@ extension CommandMetadata {
                         .integer(0),
                         .integer(0),
                         .set([
-                            .status("@slow"),
+                            .status("@slow")
                         ]),
                         .set([]),
                         .set([]),
@@ -1661,7 +1667,7 @@ extension CommandMetadata {
                             .array([
                                 .bulk("7.0.0"),
                                 .bulk("Added the ability to pass multiple pattern parameters in one call"),
-                            ]),
+                            ])
                         ]),
                         .bulk("arguments"),
                         .array([
@@ -1672,7 +1678,7 @@ extension CommandMetadata {
                                 .bulk("block"),
                                 .bulk("flags"),
                                 .set([
-                                    .status("multiple"),
+                                    .status("multiple")
                                 ]),
                                 .bulk("arguments"),
                                 .array([
@@ -1681,9 +1687,9 @@ extension CommandMetadata {
                                         .bulk("parameter"),
                                         .bulk("type"),
                                         .bulk("string"),
-                                    ]),
+                                    ])
                                 ]),
-                            ]),
+                            ])
                         ]),
                     ]),
                     .bulk("config|set"),
@@ -1701,7 +1707,7 @@ extension CommandMetadata {
                             .array([
                                 .bulk("7.0.0"),
                                 .bulk("Added the ability to set multiple parameters in one call."),
-                            ]),
+                            ])
                         ]),
                         .bulk("arguments"),
                         .array([
@@ -1712,7 +1718,7 @@ extension CommandMetadata {
                                 .bulk("block"),
                                 .bulk("flags"),
                                 .set([
-                                    .status("multiple"),
+                                    .status("multiple")
                                 ]),
                                 .bulk("arguments"),
                                 .array([
@@ -1729,7 +1735,7 @@ extension CommandMetadata {
                                         .bulk("string"),
                                     ]),
                                 ]),
-                            ]),
+                            ])
                         ]),
                     ]),
                     .bulk("config|resetstat"),
@@ -1795,7 +1801,7 @@ extension CommandMetadata {
                     .array([
                         .bulk("7.0.0"),
                         .bulk("Added support for taking multiple section arguments."),
-                    ]),
+                    ])
                 ]),
                 .bulk("arguments"),
                 .array([
@@ -1809,7 +1815,7 @@ extension CommandMetadata {
                             .status("optional"),
                             .status("multiple"),
                         ]),
-                    ]),
+                    ])
                 ]),
             ])
         ),
@@ -1854,7 +1860,7 @@ extension CommandMetadata {
                 .bulk("flushdb"),
                 .integer(-1),
                 .set([
-                    .status("write"),
+                    .status("write")
                 ]),
                 .integer(0),
                 .integer(0),
@@ -1901,7 +1907,7 @@ extension CommandMetadata {
                         .bulk("oneof"),
                         .bulk("flags"),
                         .set([
-                            .status("optional"),
+                            .status("optional")
                         ]),
                         .bulk("arguments"),
                         .array([
@@ -1926,7 +1932,7 @@ extension CommandMetadata {
                                 .bulk("6.2.0"),
                             ]),
                         ]),
-                    ]),
+                    ])
                 ]),
             ])
         ),
@@ -1936,7 +1942,7 @@ extension CommandMetadata {
                 .bulk("flushall"),
                 .integer(-1),
                 .set([
-                    .status("write"),
+                    .status("write")
                 ]),
                 .integer(0),
                 .integer(0),
@@ -1983,7 +1989,7 @@ extension CommandMetadata {
                         .bulk("oneof"),
                         .bulk("flags"),
                         .set([
-                            .status("optional"),
+                            .status("optional")
                         ]),
                         .bulk("arguments"),
                         .array([
@@ -2008,7 +2014,7 @@ extension CommandMetadata {
                                 .bulk("6.2.0"),
                             ]),
                         ]),
-                    ]),
+                    ])
                 ]),
             ])
         ),
@@ -2026,10 +2032,10 @@ extension CommandMetadata {
                 .integer(0),
                 .integer(0),
                 .set([
-                    .status("@fast"),
+                    .status("@fast")
                 ]),
                 .set([
-                    .bulk("nondeterministic_output"),
+                    .bulk("nondeterministic_output")
                 ]),
                 .set([]),
                 .set([]),
@@ -2111,7 +2117,7 @@ extension CommandMetadata {
                 .bulk("Depends on subcommand."),
                 .bulk("doc_flags"),
                 .set([
-                    .status("syscmd"),
+                    .status("syscmd")
                 ]),
             ])
         ),
@@ -2125,7 +2131,7 @@ extension CommandMetadata {
                 .integer(0),
                 .integer(0),
                 .set([
-                    .status("@slow"),
+                    .status("@slow")
                 ]),
                 .set([]),
                 .set([]),
@@ -2202,7 +2208,7 @@ extension CommandMetadata {
                                 .bulk("oneof"),
                                 .bulk("flags"),
                                 .set([
-                                    .status("optional"),
+                                    .status("optional")
                                 ]),
                                 .bulk("arguments"),
                                 .array([
@@ -2223,7 +2229,7 @@ extension CommandMetadata {
                                         .bulk("SYNC"),
                                     ]),
                                 ]),
-                            ]),
+                            ])
                         ]),
                     ]),
                     .bulk("function|help"),
@@ -2273,13 +2279,15 @@ extension CommandMetadata {
                 .bulk("group"),
                 .bulk("server"),
                 .bulk("complexity"),
-                .bulk("O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)"),
+                .bulk(
+                    "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)"
+                ),
                 .bulk("history"),
                 .set([
                     .array([
                         .bulk("7.0.0"),
                         .bulk("Added the `NOW`, `FORCE` and `ABORT` modifiers."),
-                    ]),
+                    ])
                 ]),
                 .bulk("arguments"),
                 .array([
@@ -2290,7 +2298,7 @@ extension CommandMetadata {
                         .bulk("oneof"),
                         .bulk("flags"),
                         .set([
-                            .status("optional"),
+                            .status("optional")
                         ]),
                         .bulk("arguments"),
                         .array([
@@ -2323,7 +2331,7 @@ extension CommandMetadata {
                         .bulk("7.0.0"),
                         .bulk("flags"),
                         .set([
-                            .status("optional"),
+                            .status("optional")
                         ]),
                     ]),
                     .map([
@@ -2337,7 +2345,7 @@ extension CommandMetadata {
                         .bulk("7.0.0"),
                         .bulk("flags"),
                         .set([
-                            .status("optional"),
+                            .status("optional")
                         ]),
                     ]),
                     .map([
@@ -2351,7 +2359,7 @@ extension CommandMetadata {
                         .bulk("7.0.0"),
                         .bulk("flags"),
                         .set([
-                            .status("optional"),
+                            .status("optional")
                         ]),
                     ]),
                 ]),
@@ -2397,9 +2405,9 @@ extension CommandMetadata {
                         .bulk("string"),
                         .bulk("flags"),
                         .set([
-                            .status("multiple"),
+                            .status("multiple")
                         ]),
-                    ]),
+                    ])
                 ]),
             ])
         ),
@@ -2446,7 +2454,7 @@ extension CommandMetadata {
                             .status("optional"),
                             .status("multiple"),
                         ]),
-                    ]),
+                    ])
                 ]),
             ])
         ),
@@ -2490,7 +2498,7 @@ extension CommandMetadata {
                         .bulk("block"),
                         .bulk("flags"),
                         .set([
-                            .status("multiple"),
+                            .status("multiple")
                         ]),
                         .bulk("arguments"),
                         .array([
@@ -2499,9 +2507,9 @@ extension CommandMetadata {
                                 .bulk("pattern"),
                                 .bulk("type"),
                                 .bulk("pattern"),
-                            ]),
+                            ])
                         ]),
-                    ]),
+                    ])
                 ]),
             ])
         ),
@@ -2535,7 +2543,9 @@ extension CommandMetadata {
                 .bulk("group"),
                 .bulk("pubsub"),
                 .bulk("complexity"),
-                .bulk("O(N+M) where N is the number of patterns the client is already subscribed and M is the number of total patterns subscribed in the system (by any client)."),
+                .bulk(
+                    "O(N+M) where N is the number of patterns the client is already subscribed and M is the number of total patterns subscribed in the system (by any client)."
+                ),
                 .bulk("arguments"),
                 .array([
                     .map([
@@ -2548,7 +2558,7 @@ extension CommandMetadata {
                             .status("optional"),
                             .status("multiple"),
                         ]),
-                    ]),
+                    ])
                 ]),
             ])
         ),
@@ -2575,7 +2585,7 @@ extension CommandMetadata {
                     .map([
                         .bulk("flags"),
                         .set([
-                            .status("not_key"),
+                            .status("not_key")
                         ]),
                         .bulk("begin_search"),
                         .map([
@@ -2601,7 +2611,7 @@ extension CommandMetadata {
                                 .integer(0),
                             ]),
                         ]),
-                    ]),
+                    ])
                 ]),
                 .set([]),
             ]),
@@ -2623,9 +2633,9 @@ extension CommandMetadata {
                         .bulk("string"),
                         .bulk("flags"),
                         .set([
-                            .status("multiple"),
+                            .status("multiple")
                         ]),
-                    ]),
+                    ])
                 ]),
             ])
         ),
@@ -2652,7 +2662,7 @@ extension CommandMetadata {
                     .map([
                         .bulk("flags"),
                         .set([
-                            .status("not_key"),
+                            .status("not_key")
                         ]),
                         .bulk("begin_search"),
                         .map([
@@ -2678,7 +2688,7 @@ extension CommandMetadata {
                                 .integer(0),
                             ]),
                         ]),
-                    ]),
+                    ])
                 ]),
                 .set([]),
             ]),
@@ -2703,7 +2713,7 @@ extension CommandMetadata {
                             .status("optional"),
                             .status("multiple"),
                         ]),
-                    ]),
+                    ])
                 ]),
             ])
         ),
@@ -2737,7 +2747,9 @@ extension CommandMetadata {
                 .bulk("group"),
                 .bulk("pubsub"),
                 .bulk("complexity"),
-                .bulk("O(N+M) where N is the number of clients subscribed to the receiving channel and M is the total number of subscribed patterns (by any client)."),
+                .bulk(
+                    "O(N+M) where N is the number of clients subscribed to the receiving channel and M is the total number of subscribed patterns (by any client)."
+                ),
                 .bulk("arguments"),
                 .array([
                     .map([
@@ -2778,7 +2790,7 @@ extension CommandMetadata {
                     .map([
                         .bulk("flags"),
                         .set([
-                            .status("not_key"),
+                            .status("not_key")
                         ]),
                         .bulk("begin_search"),
                         .map([
@@ -2804,7 +2816,7 @@ extension CommandMetadata {
                                 .integer(0),
                             ]),
                         ]),
-                    ]),
+                    ])
                 ]),
                 .set([]),
             ]),
@@ -2844,7 +2856,7 @@ extension CommandMetadata {
                 .integer(0),
                 .integer(0),
                 .set([
-                    .status("@slow"),
+                    .status("@slow")
                 ]),
                 .set([]),
                 .set([]),
@@ -2955,7 +2967,7 @@ extension CommandMetadata {
                         .integer(0),
                         .integer(0),
                         .set([
-                            .status("@slow"),
+                            .status("@slow")
                         ]),
                         .set([]),
                         .set([]),
@@ -2983,7 +2995,9 @@ extension CommandMetadata {
                         .bulk("group"),
                         .bulk("pubsub"),
                         .bulk("complexity"),
-                        .bulk("O(N) where N is the number of active channels, and assuming constant time pattern matching (relatively short channels and patterns)"),
+                        .bulk(
+                            "O(N) where N is the number of active channels, and assuming constant time pattern matching (relatively short channels and patterns)"
+                        ),
                         .bulk("arguments"),
                         .array([
                             .map([
@@ -2993,9 +3007,9 @@ extension CommandMetadata {
                                 .bulk("pattern"),
                                 .bulk("flags"),
                                 .set([
-                                    .status("optional"),
+                                    .status("optional")
                                 ]),
-                            ]),
+                            ])
                         ]),
                     ]),
                     .bulk("pubsub|numsub"),
@@ -3020,7 +3034,7 @@ extension CommandMetadata {
                                     .status("optional"),
                                     .status("multiple"),
                                 ]),
-                            ]),
+                            ])
                         ]),
                     ]),
                     .bulk("pubsub|numpat"),
@@ -3043,7 +3057,9 @@ extension CommandMetadata {
                         .bulk("group"),
                         .bulk("pubsub"),
                         .bulk("complexity"),
-                        .bulk("O(N) where N is the number of active shard channels, and assuming constant time pattern matching (relatively short shard channels)."),
+                        .bulk(
+                            "O(N) where N is the number of active shard channels, and assuming constant time pattern matching (relatively short shard channels)."
+                        ),
                         .bulk("arguments"),
                         .array([
                             .map([
@@ -3053,9 +3069,9 @@ extension CommandMetadata {
                                 .bulk("pattern"),
                                 .bulk("flags"),
                                 .set([
-                                    .status("optional"),
+                                    .status("optional")
                                 ]),
-                            ]),
+                            ])
                         ]),
                     ]),
                     .bulk("pubsub|shardnumsub"),
@@ -3080,7 +3096,7 @@ extension CommandMetadata {
                                     .status("optional"),
                                     .status("multiple"),
                                 ]),
-                            ]),
+                            ])
                         ]),
                     ]),
                     .bulk("pubsub|help"),

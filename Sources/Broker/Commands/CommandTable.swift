@@ -56,8 +56,10 @@ final class CommandTable: Sendable {
 enum CommandHandlers {
     static let all: [String: CommandHandler] = {
         var table: [String: CommandHandler] = [:]
-        for part in [ConnectionCommands.handlers, ClientCommand.handlers, ServerCommands.handlers,
-                     CommandCommand.handlers, ConfigCommand.handlers, PubSubCommands.handlers] {
+        for part in [
+            ConnectionCommands.handlers, ClientCommand.handlers, ServerCommands.handlers,
+            CommandCommand.handlers, ConfigCommand.handlers, PubSubCommands.handlers,
+        ] {
             table.merge(part) { a, _ in a }
         }
         return table

@@ -32,7 +32,8 @@ extension ServerCommands {
         }
         var seen = Set<String>()
         var text = ""
-        for section in (defaultInfoSections + ["commandstats"]) where wanted.contains(section) && seen.insert(section).inserted {
+        for section in (defaultInfoSections + ["commandstats"])
+        where wanted.contains(section) && seen.insert(section).inserted {
             if !text.isEmpty { text += "\r\n" }
             text += InfoReport(core: c.core).section(section)
         }
@@ -57,7 +58,10 @@ struct InfoReport {
         case "cpu": (title, fields) = ("CPU", cpu())
         case "modules": (title, fields) = ("Modules", [])
         case "errorstats":
-            (title, fields) = ("Errorstats", core.stats.errors.sorted { $0.key < $1.key }.map { ("errorstat_\($0.key)", "count=\($0.value)") })
+            (title, fields) = (
+                "Errorstats",
+                core.stats.errors.sorted { $0.key < $1.key }.map { ("errorstat_\($0.key)", "count=\($0.value)") }
+            )
         case "cluster": (title, fields) = ("Cluster", [("cluster_enabled", "0")])
         case "keyspace": (title, fields) = ("Keyspace", keyspace())
         case "commandstats": (title, fields) = ("Commandstats", commandStats())
@@ -228,8 +232,10 @@ struct InfoReport {
 
     func commandStats() -> [(String, String)] {
         // Like Redis, only commands that were called or refused appear.
-        core.commands.all.filter { core.stats.commands[$0.statsIndex].calls + core.stats.commands[$0.statsIndex].rejectedCalls > 0 }
-            .sorted { $0.fullName < $1.fullName }.map { spec in
+        core.commands.all.filter {
+            core.stats.commands[$0.statsIndex].calls + core.stats.commands[$0.statsIndex].rejectedCalls > 0
+        }
+        .sorted { $0.fullName < $1.fullName }.map { spec in
             let name = spec.fullName
             let s = core.stats.commands[spec.statsIndex]
             let perCall = s.calls > 0 ? Double(s.microseconds) / Double(s.calls) : 0

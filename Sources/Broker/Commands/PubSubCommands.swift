@@ -135,7 +135,8 @@ enum PubSubCommands {
             let name = c.command.slice(i)
             c.bulk(buffer: name)
             c.integer(
-                shard ? c.core.pubsub.subscriberCount(shardChannel: name) : c.core.pubsub.subscriberCount(channel: name))
+                shard ? c.core.pubsub.subscriberCount(shardChannel: name) : c.core.pubsub.subscriberCount(channel: name)
+            )
         }
     }
 }

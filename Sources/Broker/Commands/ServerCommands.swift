@@ -39,7 +39,9 @@ enum ServerCommands {
                 c.subcommandSyntaxError()
                 return
             }
-            if c.argumentCount == 3 && !(c.command.equalsCaseInsensitive(2, "async") || c.command.equalsCaseInsensitive(2, "sync")) {
+            if c.argumentCount == 3
+                && !(c.command.equalsCaseInsensitive(2, "async") || c.command.equalsCaseInsensitive(2, "sync"))
+            {
                 c.error("FUNCTION FLUSH only supports SYNC|ASYNC option")
                 return
             }
@@ -58,7 +60,10 @@ enum ServerCommands {
 
     /// `FLUSHDB`/`FLUSHALL` accept only `SYNC` or `ASYNC`.
     static func flushMode(_ c: inout CommandContext) -> Bool {
-        if c.argumentCount > 2 || (c.argumentCount == 2 && !c.command.equalsCaseInsensitive(1, "sync") && !c.command.equalsCaseInsensitive(1, "async")) {
+        if c.argumentCount > 2
+            || (c.argumentCount == 2 && !c.command.equalsCaseInsensitive(1, "sync")
+                && !c.command.equalsCaseInsensitive(1, "async"))
+        {
             c.syntaxError()
             return false
         }

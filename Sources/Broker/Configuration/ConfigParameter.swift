@@ -56,7 +56,9 @@ public struct ConfigParameter: Sendable {
         .init(
             name: "notify-keyspace-events", get: { KeyspaceEventFlags.canonical($0.notifyKeyspaceEvents) },
             set: { c, v in
-                guard KeyspaceEventFlags.isValid(v[0]) else { return "Invalid event class character. Use 'Ag$lshzxeKEtmdn'." }
+                guard KeyspaceEventFlags.isValid(v[0]) else {
+                    return "Invalid event class character. Use 'Ag$lshzxeKEtmdn'."
+                }
                 c.notifyKeyspaceEvents = v[0]
                 return nil
             }),
@@ -68,7 +70,9 @@ public struct ConfigParameter: Sendable {
             name: "save", get: { $0.save },
             set: { c, v in
                 let words = v.count == 1 ? v[0].split(separator: " ").map(String.init) : v
-                if words.count % 2 != 0 || words.contains(where: { Int($0) == nil }) { return "Invalid save parameters" }
+                if words.count % 2 != 0 || words.contains(where: { Int($0) == nil }) {
+                    return "Invalid save parameters"
+                }
                 c.save = words.joined(separator: " ")
                 return nil
             }, fileArity: nil),
@@ -210,7 +214,9 @@ enum OutputBufferLimitsText {
     }
 
     /// Applies `<class> <hard> <soft> <seconds>` groups onto `base`; no words at all change nothing.
-    static func parse(_ words: [String], onto base: BrokerConfiguration.OutputBufferLimits)
+    static func parse(
+        _ words: [String], onto base: BrokerConfiguration.OutputBufferLimits
+    )
         -> Result<BrokerConfiguration.OutputBufferLimits, Refusal>
     {
         guard words.count % 4 == 0 else {

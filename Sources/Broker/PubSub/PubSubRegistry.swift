@@ -54,7 +54,9 @@ final class PubSubRegistry {
         return true
     }
 
-    private static func remove(_ client: ClientSession, from table: inout [ByteBuffer: [ClientSession]], _ name: ByteBuffer) {
+    private static func remove(
+        _ client: ClientSession, from table: inout [ByteBuffer: [ClientSession]], _ name: ByteBuffer
+    ) {
         guard var list = table[name] else { return }
         list.removeAll { $0 === client }
         table[name] = list.isEmpty ? nil : list

@@ -1,0 +1,157 @@
+extension Keyspace {
+    /// Calls `body` with `key`'s bytes without copying when they are contiguous (arrays, slices,
+    /// NIO's `ByteBufferView`, raw buffers).
+    @inlinable @inline(__always)
+    static func withKeyBytes<Key: Collection, R>(
+        _ key: Key, _ body: (UnsafeRawBufferPointer) throws -> R
+    ) rethrows -> R where Key.Element == UInt8 {
+        if let raw = key as? UnsafeRawBufferPointer { return try body(raw) }
+        if let result = try key.withContiguousStorageIfAvailable({ try body(UnsafeRawBufferPointer($0)) }) {
+            return result
+        }
+        return try Array(key).withUnsafeBytes(body)
+    }
+
+    /// The value stored at `key`, or `nil`. Expiry is not checked: deciding that a key has
+    /// expired (and notifying) is the caller's, using `expiration(forKey:)`.
+    @inlinable
+    public func value<Key: Collection>(forKey key: Key) -> KeyspaceValue? where Key.Element == UInt8 {
+        Self.withKeyBytes(key) { lookUp($0) }
+    }
+
+    /// Whether `key` exists (expired or not).
+    @inlinable
+    public func contains<Key: Collection>(_ key: Key) -> Bool where Key.Element == UInt8 {
+        Self.withKeyBytes(key) { find($0, hash: hash($0)) >= 0 }
+    }
+
+    /// `key`'s expiry time in absolute Unix milliseconds, or `nil` if it has none or is absent.
+    @inlinable
+    public func expiration<Key: Collection>(forKey key: Key) -> Int64? where Key.Element == UInt8 {
+        Self.withKeyBytes(key) { lookUpExpiration($0) }
+    }
+
+    /// Stores `value` at `key`, replacing any value, with the expiry `expiresAt` (absolute Unix
+    /// milliseconds; `nil` removes any expiry, as `SET` without `KEEPTTL` does).
+    /// Returns whether the key is new.
+    @inlinable @discardableResult
+    public mutating func setValue<Key: Collection>(
+        _ value: KeyspaceValue, forKey key: Key, expiresAt: Int64? = nil
+    ) -> Bool where Key.Element == UInt8 {
+        Self.withKeyBytes(key) { store(value, $0, expiresAt: expiresAt, keepExpiry: false, insert: true) }
+    }
+
+    /// Replaces the value of an existing `key`, keeping its expiry (Redis's `dbOverwrite`, `SET
+    /// KEEPTTL`, `APPEND`, `INCR`). Returns `false`, storing nothing, if the key is absent.
+    @inlinable @discardableResult
+    public mutating func replaceValue<Key: Collection>(_ value: KeyspaceValue, forKey key: Key) -> Bool
+    where Key.Element == UInt8 {
+        Self.withKeyBytes(key) { store(value, $0, expiresAt: nil, keepExpiry: true, insert: false) }
+    }
+
+    /// Removes `key`; returns what it held (value and expiry), or `nil` if it was absent.
+    @inlinable @discardableResult
+    public mutating func removeValue<Key: Collection>(
+        forKey key: Key
+    ) -> (value: KeyspaceValue, expiresAt: Int64?)? where Key.Element == UInt8 {
+        Self.withKeyBytes(key) { remove($0) }
+    }
+
+    /// Sets (`expiresAt` non-nil) or removes (`nil`, `PERSIST`) `key`'s expiry in absolute Unix
+    /// milliseconds. Returns `false` if the key is absent.
+    @inlinable @discardableResult
+    public mutating func setExpiration<Key: Collection>(_ expiresAt: Int64?, forKey key: Key) -> Bool
+    where Key.Element == UInt8 {
+        Self.withKeyBytes(key) { updateExpiration($0, expiresAt) }
+    }
+
+    /// Moves `source`'s value and expiry to `destination`, replacing whatever was there
+    /// (`RENAME`). Returns `false`, changing nothing, if `source` is absent. Renaming a key to
+    /// itself leaves it as it is.
+    @inlinable @discardableResult
+    public mutating func renameKey<Source: Collection, Destination: Collection>(
+        _ source: Source, to destination: Destination
+    ) -> Bool where Source.Element == UInt8, Destination.Element == UInt8 {
+        Self.withKeyBytes(source) { s in Self.withKeyBytes(destination) { d in rename(s, d) } }
+    }
+
+    /// Calls `body` with every key (`KEYS`); the bytes are valid only during the call, and
+    /// `body` must not touch this keyspace.
+    public func forEachKey(_ body: (UnsafeRawBufferPointer) throws -> Void) rethrows {
+        for table in [table0, table1] {
+            for bucket in 0..<table.count {
+                var i = table[bucket]
+                while i >= 0 {
+                    let (c, s) = Self.split(i)
+                    try chunks[c][s].key.withUnsafeBytes(body)
+                    i = chunks[c][s].next
+                }
+            }
+        }
+    }
+
+    // MARK: - Cores (raw bytes)
+
+    @usableFromInline
+    func lookUp(_ key: UnsafeRawBufferPointer) -> KeyspaceValue? {
+        let i = find(key, hash: hash(key))
+        if i < 0 { return nil }
+        let (c, s) = Self.split(i)
+        return chunks[c][s].value
+    }
+
+    @usableFromInline
+    func lookUpExpiration(_ key: UnsafeRawBufferPointer) -> Int64? {
+        let i = find(key, hash: hash(key))
+        if i < 0 { return nil }
+        let slot = entry(i).expirySlot
+        return slot < 0 ? nil : expiring[Int(slot)].deadline
+    }
+
+    @usableFromInline
+    mutating func store(
+        _ value: KeyspaceValue, _ key: UnsafeRawBufferPointer, expiresAt: Int64?, keepExpiry: Bool, insert: Bool
+    ) -> Bool {
+        _ = rehashStep(1)
+        let h = hash(key)
+        var i = find(key, hash: h)
+        let isNew = i < 0
+        if isNew {
+            guard insert else { return false }
+            i = insertNew(key, hash: h, value: value)
+        } else {
+            let (c, s) = Self.split(i)
+            chunks[c][s].value = value
+        }
+        if !keepExpiry { setExpiration(ofEntry: i, expiresAt) }
+        return insert ? isNew : true
+    }
+
+    @usableFromInline
+    mutating func remove(_ key: UnsafeRawBufferPointer) -> (value: KeyspaceValue, expiresAt: Int64?)? {
+        _ = rehashStep(1)
+        let i = unlink(key, hash: hash(key))
+        if i < 0 { return nil }
+        let slot = entry(i).expirySlot
+        let deadline = slot < 0 ? nil : expiring[Int(slot)].deadline
+        let old = release(i)
+        shrinkIfNeeded()
+        return (old.value, deadline)
+    }
+
+    @usableFromInline
+    mutating func updateExpiration(_ key: UnsafeRawBufferPointer, _ expiresAt: Int64?) -> Bool {
+        let i = find(key, hash: hash(key))
+        if i < 0 { return false }
+        setExpiration(ofEntry: i, expiresAt)
+        return true
+    }
+
+    @usableFromInline
+    mutating func rename(_ source: UnsafeRawBufferPointer, _ destination: UnsafeRawBufferPointer) -> Bool {
+        if bytesEqual(source, destination) { return find(source, hash: hash(source)) >= 0 }
+        guard let (value, expiresAt) = remove(source) else { return false }
+        _ = store(value, destination, expiresAt: expiresAt, keepExpiry: false, insert: true)
+        return true
+    }
+}
