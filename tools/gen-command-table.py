@@ -221,6 +221,8 @@ def main():
                         "CommandMetadata+Generated.swift")
     with open(path, "w") as f:
         f.write("\n".join(out))
+    # Keep the file as `swift format` leaves it, so a run of the script changes only what changed.
+    subprocess.run(["swift", "format", "--in-place", path], check=True)
     print("wrote", os.path.normpath(path), len(entries), "commands")
 
 
