@@ -24,6 +24,9 @@ COMMANDS = {
     "subscribe": None, "unsubscribe": None, "psubscribe": None, "punsubscribe": None, "ssubscribe": None,
     "sunsubscribe": None, "publish": None, "spublish": None,
     "pubsub": ["channels", "numsub", "numpat", "shardchannels", "shardnumsub", "help"],
+    "get": None, "set": None,
+    "del": None, "exists": None, "type": None, "ttl": None, "pttl": None, "expire": None, "pexpire": None,
+    "expireat": None, "pexpireat": None, "persist": None,
 }
 
 SUMMARIES = {
@@ -86,6 +89,18 @@ SUMMARIES = {
     "pubsub|shardchannels": "Lists the active shard channels, optionally matching a pattern.",
     "pubsub|shardnumsub": "Counts the subscribers of shard channels.",
     "pubsub|help": "Lists the PUBSUB subcommands.",
+    "get": "Replies with the string value of a key.",
+    "set": "Sets the string value of a key, optionally with an expiry and conditions.",
+    "del": "Deletes keys.",
+    "exists": "Counts how many of the given keys exist.",
+    "type": "Replies with the type of the value stored at a key.",
+    "ttl": "Replies with the remaining time to live of a key in seconds.",
+    "pttl": "Replies with the remaining time to live of a key in milliseconds.",
+    "expire": "Sets a key's time to live in seconds.",
+    "pexpire": "Sets a key's time to live in milliseconds.",
+    "expireat": "Sets a key's expiry as a Unix time in seconds.",
+    "pexpireat": "Sets a key's expiry as a Unix time in milliseconds.",
+    "persist": "Removes a key's expiry.",
 }
 
 # RESP3 values are kept as (type, payload): type one of + $ : * ~ % _

@@ -7,7 +7,7 @@ import TestSupport
 /// Cases live in `DifferentialCorpus+<Area>.swift`. A case normalizes only what it documents.
 enum DifferentialCorpus {
     static let cases: [DifferentialCase] =
-        connection + authentication + client + config + server + pubsub + patterns + protocolErrors
+        connection + authentication + client + config + server + pubsub + patterns + protocolErrors + strings
 
     /// Replaces every match of the regular expression `pattern` with `replacement` (`$1` style
     /// references allowed), for `normalize` closures.

@@ -290,6 +290,8 @@ final class BrokerCore {
 
     private func cronTick() {
         let now = Self.now()
+        activeExpireCycle()
+        rehashDatabases()
         stats.opsSamples.record(value: stats.totalCommandsProcessed, now: now)
         stats.inputSamples.record(value: stats.totalNetInputBytes, now: now)
         stats.outputSamples.record(value: stats.totalNetOutputBytes, now: now)

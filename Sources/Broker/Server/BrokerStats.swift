@@ -17,6 +17,11 @@ struct BrokerStats {
     var totalWritesProcessed = 0
     var outputBufferLimitDisconnections = 0
     var queryBufferLimitDisconnections = 0
+    /// Keys removed because their expiry passed, lazily or actively (`expired_keys`).
+    var expiredKeys = 0
+    /// Key lookups by reading commands that found / did not find the key (`keyspace_hits`/`_misses`).
+    var keyspaceHits = 0
+    var keyspaceMisses = 0
     /// Per command, indexed by `CommandSpec.statsIndex`.
     var commands: [CommandStats]
     var errors: [String: Int] = [:]

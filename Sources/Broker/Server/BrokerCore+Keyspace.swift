@@ -1,0 +1,79 @@
+import BrokerStorage
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Key lookups with Redis's expiry and statistics rules (`db.c`), and the cron's share of
+/// keyspace upkeep: active expiry (`expire.c`) and incremental rehashing.
+extension BrokerCore {
+    /// Wall-clock Unix milliseconds (Redis's `mstime()`).
+    static func milliseconds() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+    }
+
+    /// Redis's `expireIfNeeded`: deletes `key` if its deadline has passed (strictly before now, as
+    /// `keyIsExpired` decides) and counts it in `expired_keys`. Returns whether it was deleted.
+    @discardableResult
+    func expireIfNeeded(_ database: Int, _ key: UnsafeRawBufferPointer) -> Bool {
+        guard let deadline = databases[database].expiration(forKey: key) else { return false }
+        guard Self.milliseconds() > deadline else { return false }
+        databases[database].removeValue(forKey: key)
+        stats.expiredKeys += 1
+        return true
+    }
+
+    /// Redis's `lookupKeyRead`: the live value at `key`, counted in `keyspace_hits`/`_misses`.
+    func lookUpForRead(_ database: Int, _ key: UnsafeRawBufferPointer) -> KeyspaceValue? {
+        expireIfNeeded(database, key)
+        let value = databases[database].value(forKey: key)
+        if value == nil { stats.keyspaceMisses += 1 } else { stats.keyspaceHits += 1 }
+        return value
+    }
+
+    /// Redis's `lookupKeyWrite`: the live value at `key`; writes are not counted as hits or misses.
+    func lookUpForWrite(_ database: Int, _ key: UnsafeRawBufferPointer) -> KeyspaceValue? {
+        expireIfNeeded(database, key)
+        return databases[database].value(forKey: key)
+    }
+
+    /// Redis 7.0's slow `activeExpireCycle`: per database, rounds of 20 sampled keys with an expiry
+    /// while more than 10% of a round had expired, within 25% of a cron period in all.
+    func activeExpireCycle() {
+        let keysPerRound = 20
+        let acceptableStalePercent = 10
+        let budget = 0.25 / Double(max(1, min(configuration.hz, 500)))
+        let start = Self.now()
+        var expired = 0
+        for index in databases.indices where databases[index].expiringCount > 0 {
+            var rounds = 0
+            while true {
+                // Redis expires a key once now > deadline; the keyspace removes at deadline <= now.
+                let round = databases[index].removeExpired(sampling: keysPerRound, now: Self.milliseconds() - 1)
+                expired += round.expired
+                rounds += 1
+                if round.sampled == 0 || round.expired * 100 / round.sampled <= acceptableStalePercent { break }
+                if rounds % 16 == 0 && Self.now() - start > budget { break }
+            }
+            if Self.now() - start > budget { break }
+        }
+        stats.expiredKeys += expired
+    }
+
+    /// Redis's `tryResizeHashTables` and `incrementallyRehash` (`activerehashing yes`): starts a
+    /// shrink where one is due and rehashes for up to about 1 ms per database that is resizing.
+    func rehashDatabases() {
+        for index in databases.indices where databases[index].isRehashing || !databases[index].isEmpty {
+            let start = Self.now()
+            while databases[index].rehash(steps: 100) {
+                if Self.now() - start > 0.001 { break }
+            }
+        }
+    }
+}
