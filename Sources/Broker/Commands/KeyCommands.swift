@@ -35,7 +35,10 @@ enum KeyCommands {
         for i in 1..<c.argumentCount {
             c.command.withBytes(i) { key in
                 core.expireIfNeeded(database, key)
-                if core.databases[database].removeValue(forKey: key) != nil { deleted += 1 }
+                if core.databases[database].removeValue(forKey: key) != nil {
+                    deleted += 1
+                    core.notifyKeyspaceEvent(KeyspaceEventFlags.generic, event: "del", key: key, database: database)
+                }
             }
         }
         c.integer(deleted)
@@ -144,8 +147,10 @@ enum KeyCommands {
             if deadline <= BrokerCore.milliseconds() {
                 // Already past: Redis deletes the key (a `del`, not an expiry).
                 core.databases[database].removeValue(forKey: key)
+                core.notifyKeyspaceEvent(KeyspaceEventFlags.generic, event: "del", key: key, database: database)
             } else {
                 core.databases[database].setExpiration(deadline, forKey: key)
+                core.notifyKeyspaceEvent(KeyspaceEventFlags.generic, event: "expire", key: key, database: database)
             }
             return 1
         }
@@ -160,6 +165,7 @@ enum KeyCommands {
                 core.databases[database].expiration(forKey: key) != nil
             else { return false }
             core.databases[database].setExpiration(nil, forKey: key)
+            core.notifyKeyspaceEvent(KeyspaceEventFlags.generic, event: "persist", key: key, database: database)
             return true
         }
         c.integer(removed ? 1 : 0)

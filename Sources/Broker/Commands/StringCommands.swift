@@ -108,6 +108,12 @@ enum StringCommands {
                 // as given and the key is expired on its next access, as in Redis 7.0.
                 core.databases[database].setValue(value, forKey: key, expiresAt: deadline)
             }
+            // Redis's setKey (`new` from dbAdd), then setGenericCommand's own events.
+            if !found { core.notifyKeyspaceEvent(KeyspaceEventFlags.new, event: "new", key: key, database: database) }
+            core.notifyKeyspaceEvent(KeyspaceEventFlags.string, event: "set", key: key, database: database)
+            if deadline != nil {
+                core.notifyKeyspaceEvent(KeyspaceEventFlags.generic, event: "expire", key: key, database: database)
+            }
             return true
         }
         if get { return }

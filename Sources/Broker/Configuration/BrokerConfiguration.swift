@@ -25,7 +25,12 @@ public struct BrokerConfiguration: Sendable, Equatable {
     /// Most unprocessed bytes one client may queue.
     public var clientQueryBufferLimit: Int = 1024 * 1024 * 1024
     /// Keyspace event classes, in Redis's flag letters.
-    public var notifyKeyspaceEvents: String = ""
+    public var notifyKeyspaceEvents: String = "" {
+        // Parsed here, once per change, so publishing an event costs one mask test.
+        didSet { keyspaceEventMask = KeyspaceEventFlags.mask(notifyKeyspaceEvents) }
+    }
+    /// `notifyKeyspaceEvents` as a ``KeyspaceEventFlags`` bit set, kept in step with it.
+    public private(set) var keyspaceEventMask: Int = 0
     /// Log verbosity: debug, verbose, notice, warning, nothing.
     public var logLevel: String = "notice"
     /// Log file; empty means standard output.

@@ -251,6 +251,50 @@ enum OutputBufferLimitsText {
 enum KeyspaceEventFlags {
     static let letters = Set("Ag$lshzxeKEtmdn")
 
+    // Redis's NOTIFY_* bits (`server.h`).
+    static let keyspace = 1 << 0
+    static let keyevent = 1 << 1
+    static let generic = 1 << 2
+    static let string = 1 << 3
+    static let list = 1 << 4
+    static let set = 1 << 5
+    static let hash = 1 << 6
+    static let zset = 1 << 7
+    static let expired = 1 << 8
+    static let evicted = 1 << 9
+    static let stream = 1 << 10
+    static let keyMiss = 1 << 11
+    static let module = 1 << 12
+    static let new = 1 << 13
+    /// `A`: every class but key misses and new keys.
+    static let all = generic | string | list | set | hash | zset | expired | evicted | stream | module
+
+    /// Redis's `keyspaceEventsStringToFlags` for text that ``isValid(_:)`` accepted.
+    static func mask(_ text: String) -> Int {
+        var flags = 0
+        for c in text {
+            switch c {
+            case "A": flags |= all
+            case "g": flags |= generic
+            case "$": flags |= string
+            case "l": flags |= list
+            case "s": flags |= set
+            case "h": flags |= hash
+            case "z": flags |= zset
+            case "x": flags |= expired
+            case "e": flags |= evicted
+            case "K": flags |= keyspace
+            case "E": flags |= keyevent
+            case "t": flags |= stream
+            case "m": flags |= keyMiss
+            case "d": flags |= module
+            case "n": flags |= new
+            default: break
+            }
+        }
+        return flags
+    }
+
     static func isValid(_ text: String) -> Bool {
         text.allSatisfy { letters.contains($0) }
     }

@@ -26,6 +26,7 @@ extension BrokerCore {
         guard Self.milliseconds() > deadline else { return false }
         databases[database].removeValue(forKey: key)
         stats.expiredKeys += 1
+        notifyKeyspaceEvent(KeyspaceEventFlags.expired, event: "expired", key: key, database: database)
         return true
     }
 
@@ -33,7 +34,12 @@ extension BrokerCore {
     func lookUpForRead(_ database: Int, _ key: UnsafeRawBufferPointer) -> KeyspaceValue? {
         expireIfNeeded(database, key)
         let value = databases[database].value(forKey: key)
-        if value == nil { stats.keyspaceMisses += 1 } else { stats.keyspaceHits += 1 }
+        if value == nil {
+            stats.keyspaceMisses += 1
+            notifyKeyspaceEvent(KeyspaceEventFlags.keyMiss, event: "keymiss", key: key, database: database)
+        } else {
+            stats.keyspaceHits += 1
+        }
         return value
     }
 
@@ -55,7 +61,9 @@ extension BrokerCore {
             var rounds = 0
             while true {
                 // Redis expires a key once now > deadline; the keyspace removes at deadline <= now.
-                let round = databases[index].removeExpired(sampling: keysPerRound, now: Self.milliseconds() - 1)
+                let round = databases[index].removeExpired(sampling: keysPerRound, now: Self.milliseconds() - 1) {
+                    notifyKeyspaceEvent(KeyspaceEventFlags.expired, event: "expired", key: $0, database: index)
+                }
                 expired += round.expired
                 rounds += 1
                 if round.sampled == 0 || round.expired * 100 / round.sampled <= acceptableStalePercent { break }
