@@ -24,7 +24,7 @@ COMMANDS = {
     "subscribe": None, "unsubscribe": None, "psubscribe": None, "punsubscribe": None, "ssubscribe": None,
     "sunsubscribe": None, "publish": None, "spublish": None,
     "pubsub": ["channels", "numsub", "numpat", "shardchannels", "shardnumsub", "help"],
-    "get": None, "set": None,
+    "get": None, "set": None, "lcs": None,
     "del": None, "exists": None, "type": None, "ttl": None, "pttl": None, "expire": None, "pexpire": None,
     "expireat": None, "pexpireat": None, "persist": None,
 }
@@ -90,6 +90,7 @@ SUMMARIES = {
     "pubsub|shardnumsub": "Counts the subscribers of shard channels.",
     "pubsub|help": "Lists the PUBSUB subcommands.",
     "get": "Replies with the string value of a key.",
+    "lcs": "Finds the longest common subsequence of two string values.",
     "set": "Sets the string value of a key, optionally with an expiry and conditions.",
     "del": "Deletes keys.",
     "exists": "Counts how many of the given keys exist.",

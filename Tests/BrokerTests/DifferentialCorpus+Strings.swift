@@ -323,6 +323,25 @@ extension DifferentialCorpus {
             try await s.call("FLUSHALL")
             try await s.call("GET", "k")
         },
+        DifferentialCase(name: "LCS forms, options and errors", normalize: clientID) { s in
+            try await s.call("SET", "a", "ohmytext")
+            try await s.call("SET", "b", "mynewtext")
+            try await s.call("LCS", "a", "b")
+            try await s.call("LCS", "a", "b", "LEN")
+            try await s.call("LCS", "a", "b", "IDX")
+            try await s.call("LCS", "a", "b", "idx", "withmatchlen")
+            try await s.call("LCS", "a", "b", "IDX", "MINMATCHLEN", "3", "WITHMATCHLEN")
+            try await s.call("LCS", "a", "b", "IDX", "MINMATCHLEN", "-5")
+            try await s.call("LCS", "a", "b", "IDX", "LEN")
+            try await s.call("LCS", "a", "b", "MINMATCHLEN")
+            try await s.call("LCS", "a", "b", "MINMATCHLEN", "x")
+            try await s.call("LCS", "a", "b", "NOPE")
+            try await s.call("LCS", "a", "missing")
+            try await s.call("LCS", "missing", "other", "IDX")
+            try await s.call("LCS", "a")
+            try await s.call("HELLO", "3")
+            try await s.call("LCS", "a", "b", "IDX", "WITHMATCHLEN")
+        },
     ]
 
     /// Sends a command of raw byte arguments (not necessarily UTF-8) and records its reply.

@@ -3,7 +3,7 @@ import RESP
 
 /// `GET`, `SET` (Redis 7.0's `t_string.c`).
 enum StringCommands {
-    static let handlers: [String: CommandHandler] = ["get": get, "set": set]
+    static let handlers: [String: CommandHandler] = ["get": get, "set": set, "lcs": lcs]
 
     /// Redis's `getGenericCommand`: replies with the string at argument 1, or null. Returns
     /// `false` after a `WRONGTYPE` error — none yet: the other value types carry `Never`, so this
@@ -118,5 +118,74 @@ enum StringCommands {
         }
         if get { return }
         if stored { c.ok() } else { c.null() }
+    }
+
+    /// Redis 7.0's `lcsCommand`: options, errors and the three reply forms (string, LEN, IDX).
+    static func lcs(_ c: inout CommandContext) {
+        let core = c.core
+        let database = c.client.database
+        func bytes(_ index: Int) -> [UInt8] {
+            switch c.command.withBytes(index, { core.lookUpForRead(database, $0) }) {
+            case nil: return []
+            case .string(let string): return string.withUnsafeBytes { Array($0) }
+            }
+        }
+        let a = bytes(1)
+        let b = bytes(2)
+        var getLength = false
+        var getIndexes = false
+        var withMatchLength = false
+        var minimumMatchLength: Int64 = 0
+        var j = 3
+        while j < c.argumentCount {
+            let word = KeyCommands.optionWord(c.command, j)
+            let more = c.argumentCount - 1 - j
+            if word == Array("idx".utf8) {
+                getIndexes = true
+            } else if word == Array("len".utf8) {
+                getLength = true
+            } else if word == Array("withmatchlen".utf8) {
+                withMatchLength = true
+            } else if word == Array("minmatchlen".utf8) && more > 0 {
+                guard let n = c.command.int64(j + 1) else {
+                    c.notIntegerError()
+                    return
+                }
+                minimumMatchLength = max(0, n)
+                j += 1
+            } else {
+                c.syntaxError()
+                return
+            }
+            j += 1
+        }
+        if getIndexes && getLength {
+            c.error("If you want both the length and indexes, please just use IDX.")
+            return
+        }
+        let result = LongestCommonSubsequence(
+            a, b, needSequence: getIndexes || !getLength,
+            minimumMatchLength: Int(clamping: minimumMatchLength))
+        if getIndexes {
+            c.map(2)
+            c.bulk("matches")
+            c.array(result.matches.count)
+            for match in result.matches {
+                c.array(withMatchLength ? 3 : 2)
+                c.array(2)
+                c.integer(match.a.lowerBound)
+                c.integer(match.a.upperBound)
+                c.array(2)
+                c.integer(match.b.lowerBound)
+                c.integer(match.b.upperBound)
+                if withMatchLength { c.integer(match.length) }
+            }
+            c.bulk("len")
+            c.integer(result.length)
+        } else if getLength {
+            c.integer(result.length)
+        } else {
+            c.bulk(bytes: result.sequence)
+        }
     }
 }
