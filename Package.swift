@@ -63,13 +63,14 @@ let package = Package(
             name: "RESPTests",
             dependencies: [
                 "RESP",
+                "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),
             ]
         ),
         .testTarget(
             name: "BrokerStorageTests",
-            dependencies: ["BrokerStorage"]
+            dependencies: ["BrokerStorage", "TestSupport"]
         ),
         .testTarget(
             name: "BrokerTests",

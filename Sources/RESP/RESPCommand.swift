@@ -93,7 +93,7 @@ extension RESPCommand {
     public func ownedSlice(_ index: Int) -> ByteBuffer {
         let r = ranges[index]
         var copy = ByteBufferAllocator().buffer(capacity: r.count)
-        withBytes(index) { copy.writeBytes($0) }
+        _ = withBytes(index) { copy.writeBytes($0) }
         return copy
     }
 

@@ -223,3 +223,19 @@ private final class CollectingHandler: ChannelInboundHandler {
         context.close(promise: nil)
     }
 }
+
+extension RESPTestConnection {
+    /// The `name:value` fields of `INFO <section>`, parsed from its reply (bulk or verbatim string).
+    public func info(_ section: String) async throws -> [String: String] {
+        let reply = try await call(["INFO", section])
+        guard let text = reply.value.string else {
+            throw TestSupportError("INFO \(section) replied \(reply)")
+        }
+        var fields: [String: String] = [:]
+        for line in text.split(separator: "\r\n") where !line.hasPrefix("#") {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            fields[String(line[..<colon])] = String(line[line.index(after: colon)...])
+        }
+        return fields
+    }
+}

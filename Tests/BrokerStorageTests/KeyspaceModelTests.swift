@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 
 @testable import BrokerStorage
@@ -11,7 +12,7 @@ struct KeyspaceModelTests {
 
     @Test("random operations agree with the model", arguments: [1 as UInt64, 2, 3, 4])
     func randomized(seed: UInt64) {
-        var generator = SeededGenerator(seed: seed)
+        var generator = SeededRandomNumberGenerator(seed: seed)
         func random(_ n: Int) -> Int { Int(generator.next() % UInt64(n)) }
         // A universe of keys: short and long, with NULs and non-UTF-8 bytes, and some shared prefixes.
         let universe: [[UInt8]] = (0..<1500).map { i in

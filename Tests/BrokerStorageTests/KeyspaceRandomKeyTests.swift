@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 
 @testable import BrokerStorage
@@ -29,7 +30,7 @@ struct KeyspaceRandomKeyTests {
         var keyspace = Keyspace()
         for i in 0..<1025 { keyspace.setValue(stringValue(""), forKey: bytes("k\(i)")) }
         #expect(keyspace.isRehashing)
-        var generator = SeededGenerator(seed: 7)
+        var generator = SeededRandomNumberGenerator(seed: 7)
         for _ in 0..<1000 {
             let drawn = keyspace.randomKey(using: &generator)
             #expect(drawn.map { keyspace.contains($0) } == true)
@@ -50,7 +51,7 @@ struct KeyspaceRandomKeyTests {
         for i in 0..<100 { keyspace.setValue(stringValue(""), forKey: bytes("k\(i)")) }
         while keyspace.rehash(steps: 100) {}
         var counts: [[UInt8]: Int] = [:]
-        var generator = SeededGenerator(seed: 1)
+        var generator = SeededRandomNumberGenerator(seed: 1)
         for _ in 0..<100_000 { counts[keyspace.randomKey(using: &generator)!, default: 0] += 1 }
         // Uniform would be 1000 each; chains make it uneven, but not by orders of magnitude.
         #expect(counts.count == 100)

@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 
 @testable import BrokerStorage
@@ -47,7 +48,7 @@ struct KeyspaceScanTests {
     @Test("every key present throughout is returned, while the table grows or shrinks", arguments: churns)
     func churn(plan: Churn) {
         var keyspace = Keyspace()
-        var generator = SeededGenerator(seed: 42)
+        var generator = SeededRandomNumberGenerator(seed: 42)
         // Keys that stay for the whole scan, and keys added and removed around them.
         let persistent = (0..<300).map { bytes("persistent:\($0)") }
         for key in persistent { keyspace.setValue(stringValue("p"), forKey: key) }

@@ -15,21 +15,6 @@ func stringBytes(_ value: KeyspaceValue?) -> [UInt8]? {
     }
 }
 
-/// SplitMix64: a seeded generator, so a failing randomized test fails the same way again.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
-    }
-}
-
 extension Keyspace {
     /// Every key, by walking a whole SCAN with no writes in between.
     func scanAll(count: Int = 10) -> [[UInt8]] {

@@ -1,5 +1,6 @@
 import NIOCore
 import RESP
+import TestSupport
 import Testing
 
 private func written(_ body: (inout ByteBuffer) -> Void) -> String {
@@ -25,7 +26,7 @@ struct ByteBufferRESPWritingTests {
 
     @Test("writeDecimal agrees with String(_:) on random values and appends at the writer index")
     func writeDecimalRandom() {
-        var rng = SplitMix64(seed: 42)
+        var rng = SeededRandomNumberGenerator(seed: 42)
         var buffer = ByteBuffer(string: "x")
         var expected = "x"
         for _ in 0..<2000 {

@@ -1,6 +1,7 @@
 import NIOCore
 import NIOTestUtils
 import RESP
+import TestSupport
 import Testing
 
 /// A value and its exact wire bytes.
@@ -305,7 +306,7 @@ struct RESPValueDecoderTests {
 
     @Test("random bytes never trap")
     func randomBytes() {
-        var rng = SplitMix64(seed: 0x5EED_0001)
+        var rng = SeededRandomNumberGenerator(seed: 0x5EED_0001)
         let alphabet = bytes("+-:$*_,#(!=%~>|0123456789\r\n\r\n\r\n-tf.einfa")
         let decoder = RESPValueDecoder(limits: .small(maxBulkLength: 64, maxDepth: 16, maxAggregateLength: 64))
         var outcomes = (values: 0, needMore: 0, errors: 0)
@@ -324,7 +325,7 @@ struct RESPValueDecoderTests {
 
     @Test("random mutations of valid encodings never trap")
     func mutations() {
-        var rng = SplitMix64(seed: 0x5EED_0002)
+        var rng = SeededRandomNumberGenerator(seed: 0x5EED_0002)
         let decoder = RESPValueDecoder()
         var outcomes = (values: 0, needMore: 0, errors: 0)
         let interesting = bytes("\r\n0123456789-+*$:%~>|_#,(!=")
