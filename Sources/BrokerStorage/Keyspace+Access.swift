@@ -75,6 +75,17 @@ extension Keyspace {
         Self.withKeyBytes(source) { s in Self.withKeyBytes(destination) { d in rename(s, d) } }
     }
 
+    /// Calls `body` with the bytes of the string stored at `key` to modify them in place, keeping
+    /// the key's expiry; the string is left `raw`-encoded (`StringValue.withMutableRawBytes`).
+    /// Returns `nil`, calling nothing, if `key` is absent or holds another type. Amortised O(1)
+    /// for appends and single-byte changes to long strings: their array is not copied.
+    @inlinable
+    public mutating func modifyString<Key: Collection, R>(
+        forKey key: Key, _ body: (inout [UInt8]) throws -> R
+    ) rethrows -> R? where Key.Element == UInt8 {
+        try Self.withKeyBytes(key) { try modifyString($0, body) }
+    }
+
     /// Calls `body` with every key (`KEYS`); the bytes are valid only during the call, and
     /// `body` must not touch this keyspace.
     public func forEachKey(_ body: (UnsafeRawBufferPointer) throws -> Void) rethrows {
@@ -125,6 +136,18 @@ extension Keyspace {
         }
         if !keepExpiry { setExpiration(ofEntry: i, expiresAt) }
         return insert ? isNew : true
+    }
+
+    @usableFromInline
+    mutating func modifyString<R>(_ key: UnsafeRawBufferPointer, _ body: (inout [UInt8]) throws -> R) rethrows -> R? {
+        let i = find(key, hash: hash(key))
+        if i < 0 { return nil }
+        let (c, s) = Self.split(i)
+        guard case .string(var string) = chunks[c][s].value else { return nil }
+        // Take the value out of the entry so its array is referenced only by `string`.
+        chunks[c][s].value = .string(StringValue())
+        defer { chunks[c][s].value = .string(string) }
+        return try string.withMutableRawBytes(body)
     }
 
     @usableFromInline

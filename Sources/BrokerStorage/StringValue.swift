@@ -70,6 +70,22 @@ public struct StringValue: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// Calls `body` with the bytes for in-place modification and leaves the string `raw`-encoded,
+    /// as Redis's `dbUnshareStringValue` does before `APPEND`, `SETRANGE` and `SETBIT`.
+    ///
+    /// A long raw string is modified in its own array without a copy (the storage lets go of it
+    /// first, so the array is uniquely referenced); other encodings are copied out once.
+    public mutating func withMutableRawBytes<R>(_ body: (inout [UInt8]) throws -> R) rethrows -> R {
+        var array: [UInt8]
+        switch storage {
+        case .raw(let a): array = a
+        default: array = bytes
+        }
+        storage = .inline(InlineBytes())
+        defer { self = StringValue(rawBytes: array) }
+        return try body(&array)
+    }
+
     /// The encoding `OBJECT ENCODING` reports.
     public var encoding: Encoding {
         switch storage {

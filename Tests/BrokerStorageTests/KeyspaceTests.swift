@@ -155,3 +155,42 @@ struct KeyspaceTests {
         for i in 0..<50 { #expect(stringBytes(keyspace.value(forKey: bytes("k\(i)"))) == bytes("\(i)")) }
     }
 }
+
+@Suite("Keyspace in-place string changes")
+struct KeyspaceModifyStringTests {
+    @Test("modifyString changes the bytes, keeps the expiry and leaves the string raw")
+    func modifies() {
+        var keyspace = Keyspace()
+        keyspace.setValue(stringValue("12"), forKey: bytes("k"), expiresAt: 5_000)
+        let count = keyspace.modifyString(forKey: bytes("k")) { bytes -> Int in
+            bytes.append(UInt8(ascii: "3"))
+            return bytes.count
+        }
+        #expect(count == 3)
+        #expect(stringBytes(keyspace.value(forKey: bytes("k"))) == bytes("123"))
+        #expect(keyspace.expiration(forKey: bytes("k")) == 5_000)
+        guard case .string(let s) = keyspace.value(forKey: bytes("k")) else { return }
+        #expect(s.encoding == .raw, "a modified string is raw even when it looks like an integer")
+        let absent = keyspace.modifyString(forKey: bytes("missing")) { _ in 1 }
+        #expect(absent == nil)
+        #expect(!keyspace.contains(bytes("missing")))
+    }
+
+    @Test("a long raw string is changed in its own buffer, not copied")
+    func noCopy() {
+        var keyspace = Keyspace()
+        var initial = [UInt8](repeating: 0x61, count: 1000)
+        initial.reserveCapacity(4096)
+        keyspace.setValue(.string(StringValue(rawBytes: initial)), forKey: bytes("big"))
+        initial = []
+        var addresses: [UInt] = []
+        for _ in 0..<3 {
+            keyspace.modifyString(forKey: bytes("big")) { bytes in
+                bytes.append(0x62)
+                addresses.append(bytes.withUnsafeBytes { UInt(bitPattern: $0.baseAddress) })
+            }
+        }
+        #expect(Set(addresses).count == 1, "the same buffer every time")
+        #expect(stringBytes(keyspace.value(forKey: bytes("big")))?.count == 1003)
+    }
+}
