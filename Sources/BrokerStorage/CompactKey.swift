@@ -43,4 +43,18 @@ enum CompactKey: Sendable {
     }
 
     var bytes: [UInt8] { withUnsafeBytes { Array($0) } }
+
+    /// Heap bytes beyond the 24 in place.
+    var heapByteCount: Int {
+        switch self {
+        case .inline: 0
+        case .heap(let a): heapAllocationSize(ofArrayWithCapacity: a.capacity)
+        }
+    }
+}
+
+/// What glibc's malloc hands out for a Swift byte array of `capacity`: a 32-byte array header
+/// plus the bytes, plus malloc's 8-byte chunk header, in 16-byte steps of at least 32.
+func heapAllocationSize(ofArrayWithCapacity capacity: Int) -> Int {
+    max(32, (32 + capacity + 8 + 15) & ~15)
 }

@@ -86,15 +86,64 @@ extension Keyspace {
         try Self.withKeyBytes(key) { try modifyString($0, body) }
     }
 
-    /// Calls `body` with every key (`KEYS`); the bytes are valid only during the call, and
-    /// `body` must not touch this keyspace.
-    public func forEachKey(_ body: (UnsafeRawBufferPointer) throws -> Void) rethrows {
+    /// The value and expiry at `key`, recording an access in its stamp as `clock` says (Redis's
+    /// `lookupKey` without `LOOKUP_NOTOUCH`); one hash lookup. `nil` if absent.
+    @inlinable
+    public mutating func touchValue<Key: Collection>(
+        forKey key: Key
+    ) -> (value: KeyspaceValue, expiresAt: Int64?)? where Key.Element == UInt8 {
+        Self.withKeyBytes(key) { touch($0) }
+    }
+
+    /// `key`'s access stamp (`AccessClock`), or `nil` if absent; not an access itself.
+    public func accessStamp<Key: Collection>(forKey key: Key) -> UInt32? where Key.Element == UInt8 {
+        Self.withKeyBytes(key) { k in
+            let i = find(k, hash: hash(k))
+            return i < 0 ? nil : entry(i).access
+        }
+    }
+
+    /// Sets `key`'s access stamp (`RESTORE ... IDLETIME/FREQ`); `false` if the key is absent.
+    @discardableResult
+    public mutating func setAccessStamp<Key: Collection>(_ stamp: UInt32, forKey key: Key) -> Bool
+    where Key.Element == UInt8 {
+        Self.withKeyBytes(key) { k in
+            let i = find(k, hash: hash(k))
+            if i < 0 { return false }
+            let (c, s) = Self.split(i)
+            chunks[c][s].access = stamp
+            return true
+        }
+    }
+
+    /// The bytes `key` costs, or `nil` if absent (`MEMORY USAGE`): its arena entry, its share of
+    /// the bucket tables, its expiry slot if any, and the heap arrays of a long key or value.
+    public func memoryUsage<Key: Collection>(forKey key: Key) -> Int? where Key.Element == UInt8 {
+        Self.withKeyBytes(key) { k in
+            let i = find(k, hash: hash(k))
+            if i < 0 { return nil }
+            let e = entry(i)
+            var total = MemoryLayout<Entry>.stride + (bucketCount * MemoryLayout<Int32>.size + count - 1) / count
+            if e.expirySlot >= 0 { total += MemoryLayout<ExpiringSlot>.stride }
+            total += e.key.heapByteCount
+            switch e.value {
+            case .string(let string): total += string.heapByteCount
+            }
+            return total
+        }
+    }
+
+    /// Calls `body` with every key and its expiry (`KEYS`); the bytes are valid only during the
+    /// call, and `body` must not touch this keyspace.
+    public func forEachKey(_ body: (_ key: UnsafeRawBufferPointer, _ expiresAt: Int64?) throws -> Void) rethrows {
         for table in [table0, table1] {
             for bucket in 0..<table.count {
                 var i = table[bucket]
                 while i >= 0 {
                     let (c, s) = Self.split(i)
-                    try chunks[c][s].key.withUnsafeBytes(body)
+                    let slot = chunks[c][s].expirySlot
+                    let deadline = slot < 0 ? nil : expiring[Int(slot)].deadline
+                    try chunks[c][s].key.withUnsafeBytes { try body($0, deadline) }
                     i = chunks[c][s].next
                 }
             }
@@ -151,6 +200,18 @@ extension Keyspace {
     }
 
     @usableFromInline
+    mutating func touch(_ key: UnsafeRawBufferPointer) -> (value: KeyspaceValue, expiresAt: Int64?)? {
+        let i = find(key, hash: hash(key))
+        if i < 0 { return nil }
+        let (c, s) = Self.split(i)
+        let old = chunks[c][s].access
+        chunks[c][s].access =
+            clock.mode == .lru ? clock.lruClock : clock.touched(old, random: Double(nextRandom() >> 11) * 0x1p-53)
+        let slot = chunks[c][s].expirySlot
+        return (chunks[c][s].value, slot < 0 ? nil : expiring[Int(slot)].deadline)
+    }
+
+    @usableFromInline
     mutating func remove(_ key: UnsafeRawBufferPointer) -> (value: KeyspaceValue, expiresAt: Int64?)? {
         _ = rehashStep(1)
         let i = unlink(key, hash: hash(key))
@@ -173,8 +234,15 @@ extension Keyspace {
     @usableFromInline
     mutating func rename(_ source: UnsafeRawBufferPointer, _ destination: UnsafeRawBufferPointer) -> Bool {
         if bytesEqual(source, destination) { return find(source, hash: hash(source)) >= 0 }
+        let s = find(source, hash: hash(source))
+        if s < 0 { return false }
+        let stamp = entry(s).access
         guard let (value, expiresAt) = remove(source) else { return false }
         _ = store(value, destination, expiresAt: expiresAt, keepExpiry: false, insert: true)
+        // The value keeps its access stamp, as Redis moves the same object.
+        let d = find(destination, hash: hash(destination))
+        let (c, slot) = Self.split(d)
+        chunks[c][slot].access = stamp
         return true
     }
 }

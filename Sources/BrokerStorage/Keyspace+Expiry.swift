@@ -5,6 +5,17 @@ extension Keyspace {
         public var sampled: Int
         /// Those of them that had expired and were removed.
         public var expired: Int
+        /// The sum of the time left (milliseconds) of those that had not expired.
+        public var ttlSum: Int64 = 0
+        /// How many keys `ttlSum` adds up.
+        public var ttlSamples: Int = 0
+
+        public init(sampled: Int, expired: Int, ttlSum: Int64 = 0, ttlSamples: Int = 0) {
+            self.sampled = sampled
+            self.expired = expired
+            self.ttlSum = ttlSum
+            self.ttlSamples = ttlSamples
+        }
     }
 
     /// Up to `limit` distinct keys that have an expiry, chosen at random, with their deadlines
@@ -46,6 +57,8 @@ extension Keyspace {
                 removeEntry(slot.entry, onRemove: onExpired)
                 result.expired += 1
             } else {
+                result.ttlSum += slot.deadline - now
+                result.ttlSamples += 1
                 position += 1
             }
         }

@@ -53,9 +53,11 @@ public struct Keyspace: Sendable {
         var next: Int32
         /// The entry's position in `expiring`, -1 without an expiry.
         var expirySlot: Int32
+        /// The LRU or LFU stamp of the last access (`AccessClock`).
+        var access: UInt32
 
         static func vacant(next: Int32) -> Entry {
-            Entry(key: .empty, value: .string(StringValue()), next: next, expirySlot: -1)
+            Entry(key: .empty, value: .string(StringValue()), next: next, expirySlot: -1, access: 0)
         }
     }
 
@@ -77,6 +79,8 @@ public struct Keyspace: Sendable {
     /// The next `table0` bucket to move, or -1 when not rehashing.
     var rehashIndex = -1
     var expiring: [ExpiringSlot] = []
+    /// How accesses are stamped; the owner keeps its time current (the broker does in its cron).
+    public var clock = AccessClock()
     let seed: KeyspaceHashSeed
     var randomState: UInt64
 
@@ -103,11 +107,16 @@ public struct Keyspace: Sendable {
     /// Whether a resize is in progress (two bucket tables exist).
     public var isRehashing: Bool { rehashIndex >= 0 }
 
+    /// The running estimate of the time left on keys with an expiry, in milliseconds, that the
+    /// owner's active expiry keeps (`INFO keyspace`'s `avg_ttl`); 0 when none is known.
+    public var averageTTL: Int64 = 0
+
     /// The number of buckets, both tables together while rehashing (for `DEBUG HTSTATS`-like reports).
     public var bucketCount: Int { table0.count + table1.count }
 
     /// Removes every key (`FLUSHDB`) and frees the memory they held.
     public mutating func removeAll() {
+        averageTTL = 0
         chunks = []
         slotCount = 0
         freeHead = -1
@@ -230,7 +239,8 @@ public struct Keyspace: Sendable {
     /// Adds an entry for `key`, which must be absent; returns its index.
     mutating func insertNew(_ key: UnsafeRawBufferPointer, hash h: UInt64, value: KeyspaceValue) -> Int32 {
         expandIfNeeded()
-        let i = allocate(Entry(key: CompactKey(key), value: value, next: -1, expirySlot: -1))
+        let i = allocate(
+            Entry(key: CompactKey(key), value: value, next: -1, expirySlot: -1, access: clock.creationStamp))
         if rehashIndex >= 0 {
             let b = Int(h & UInt64(table1.count &- 1))
             setNext(of: i, to: table1[b])

@@ -41,13 +41,9 @@ public struct StringValue: Sendable, Equatable, CustomStringConvertible {
     /// `int` for a canonical integer of at most 20 bytes, `embstr` up to 44 bytes, `raw` beyond.
     public init(_ bytes: UnsafeRawBufferPointer) {
         if bytes.count <= 20, let integer = Self.parseCanonicalInteger(bytes) {
-            storage = .integer(integer)
-        } else if bytes.count <= InlineBytes.capacity {
-            storage = .inline(InlineBytes(bytes))
-        } else if bytes.count <= Self.embeddedLimit {
-            storage = .embedded(Array(bytes))
+            self.init(integer: integer)
         } else {
-            storage = .raw(Array(bytes))
+            self.init(creating: bytes)
         }
     }
 
@@ -59,6 +55,18 @@ public struct StringValue: Sendable, Equatable, CustomStringConvertible {
     /// An `int`-encoded string (what `INCR` stores).
     public init(integer: Int64) {
         storage = .integer(integer)
+    }
+
+    /// A string made the way Redis's `createStringObject` makes one (`INCRBYFLOAT`'s result):
+    /// `embstr` up to 44 bytes and `raw` beyond, never `int` even if the bytes are a number.
+    public init(creating bytes: UnsafeRawBufferPointer) {
+        if bytes.count <= InlineBytes.capacity {
+            storage = .inline(InlineBytes(bytes))
+        } else if bytes.count <= Self.embeddedLimit {
+            storage = .embedded(Array(bytes))
+        } else {
+            storage = .raw(Array(bytes))
+        }
     }
 
     /// A `raw`-encoded string whatever its length (what `APPEND` and `SETRANGE` leave).
@@ -108,6 +116,14 @@ public struct StringValue: Sendable, Equatable, CustomStringConvertible {
         case .inline(let b): return b.count
         case .integer(let value): return Self.decimalCount(value)
         case .embedded(let a), .raw(let a): return a.count
+        }
+    }
+
+    /// Heap bytes the string holds beyond its 24 bytes in place (0 when stored in place).
+    public var heapByteCount: Int {
+        switch storage {
+        case .inline, .integer: 0
+        case .embedded(let a), .raw(let a): heapAllocationSize(ofArrayWithCapacity: a.capacity)
         }
     }
 

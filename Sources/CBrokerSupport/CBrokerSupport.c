@@ -12,3 +12,11 @@ size_t switchboard_heap_bytes_in_use(void) {
     return 0;
 #endif
 }
+
+int switchboard_heap_trim(void) {
+#if defined(__GLIBC__)
+    return malloc_trim(0);
+#else
+    return 0;
+#endif
+}

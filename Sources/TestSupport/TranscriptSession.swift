@@ -36,6 +36,43 @@ public final class TranscriptSession: @unchecked Sendable {
         try await read(on: index)
     }
 
+    /// Sends a command of raw byte arguments (binary keys with NUL or non-UTF-8 bytes) on
+    /// connection `on` and records its reply.
+    public func call(bytes arguments: [[UInt8]], on index: Int = 0) async throws {
+        var buffer = ByteBuffer()
+        buffer.writeString("*\(arguments.count)\r\n")
+        for argument in arguments {
+            buffer.writeString("$\(argument.count)\r\n")
+            buffer.writeBytes(argument)
+            buffer.writeString("\r\n")
+        }
+        try await connection(index).send(raw: buffer)
+        try await read(on: index)
+    }
+
+    /// Sends a command and records its reply with the elements of a top-level array or set
+    /// sorted by their bytes — for replies in hash-table order (`KEYS`), which differs between
+    /// servers because each seeds its hash function at random. The header is kept as sent.
+    public func callSorted(_ arguments: String..., on index: Int = 0) async throws {
+        let c = try await connection(index)
+        try await c.send(arguments)
+        let reply = try await c.readReply()
+        switch reply.value {
+        case .array(let elements), .set(let elements):
+            var raw = reply.raw
+            let header = raw.readBytes(length: raw.readableBytesView.firstIndex(of: 0x0A)! - raw.readerIndex + 1)!
+            var sorted = ByteBuffer(bytes: header)
+            for bytes in elements.map({ Array($0.encoded.readableBytesView) }).sorted(by: {
+                $0.lexicographicallyPrecedes($1)
+            }) {
+                sorted.writeBytes(bytes)
+            }
+            transcript.append("[\(index)] sorted \(RESPTestConnection.escape(sorted))")
+        default:
+            transcript.append("[\(index)] \(reply.description)")
+        }
+    }
+
     /// Sends exact bytes on connection `on` without reading.
     public func send(raw: String, on index: Int = 0) async throws {
         try await connection(index).send(raw: raw)

@@ -33,7 +33,10 @@ struct KeyspaceModelTests {
                 #expect(keyspace.expiration(forKey: key) == model.expiries[key])
             }
             var walked: [[UInt8]] = []
-            keyspace.forEachKey { walked.append(Array($0)) }
+            keyspace.forEachKey { key, expiresAt in
+                walked.append(Array(key))
+                #expect(expiresAt == model.expiries[Array(key)])
+            }
             #expect(walked.count == model.values.count)
             #expect(Set(walked) == Set(model.values.keys))
             let scanned = keyspace.scanAll(count: 1 + random(20))

@@ -359,11 +359,34 @@ extension DifferentialCorpus {
 
     /// Records whether `key`'s PTTL lies in `range` (the exact milliseconds differ between runs).
     static func notePTTL(_ s: TranscriptSession, _ key: String, within range: ClosedRange<Int64>) async throws {
-        let reply = try await s.connection().call(["PTTL", key])
-        if case .integer(let ms) = reply.value, range.contains(ms) {
-            s.note("PTTL \(key) within \(range)")
+        try await noteInteger(s, ["PTTL", key], within: range)
+    }
+
+    /// Records whether the integer reply to `arguments` (sent on connection 0) lies in `range` —
+    /// for values that depend on the clock, such as a TTL or an idle time.
+    static func noteInteger(
+        _ s: TranscriptSession, _ arguments: [String], within range: ClosedRange<Int64>
+    )
+        async throws
+    {
+        let reply = try await s.connection().call(arguments)
+        let command = arguments.joined(separator: " ")
+        if case .integer(let n) = reply.value, range.contains(n) {
+            s.note("\(command) within \(range)")
         } else {
-            s.note("PTTL \(key) = \(reply) not within \(range)")
+            s.note("\(command) = \(reply) not within \(range)")
+        }
+    }
+
+    /// Records every push connection 1 (subscribed to `__key*__:*`) has received so far: sends
+    /// `PING` there and records the replies up to its `pong`, so a missing or extra event shows.
+    static func events(_ s: TranscriptSession) async throws {
+        let listener = try await s.connection(1)
+        try await listener.send(["PING"])
+        while true {
+            let reply = try await listener.readReply()
+            s.note("[1] \(reply.description)")
+            if reply.description.contains("$4\\r\\npong\\r\\n") { return }
         }
     }
 

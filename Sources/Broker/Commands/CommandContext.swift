@@ -1,3 +1,4 @@
+import BrokerStorage
 import NIOCore
 import RESP
 
@@ -20,6 +21,10 @@ struct CommandContext {
     func bulk(_ s: String) { client.output.writeRESPBulkString(s) }
     func bulk(bytes: some Collection<UInt8>) { client.output.writeRESPBulkString(bytes: bytes) }
     func bulk(buffer: ByteBuffer) { client.output.writeRESPBulkString(buffer: buffer) }
+    func bulkString(_ string: StringValue) {
+        let client = client
+        string.withUnsafeBytes { client.output.writeRESPBulkString(bytes: $0) }
+    }
     func null() { client.output.writeRESPNull(version) }
     func nullArray() { client.output.writeRESPNullArray(version) }
     func array(_ n: Int) { client.output.writeRESPArrayHeader(n) }
@@ -52,6 +57,31 @@ struct CommandContext {
 
     /// `value is not an integer or out of range`.
     mutating func notIntegerError() { error("value is not an integer or out of range") }
+
+    /// Argument `index` as Redis's `getIntFromObjectOrReply` reads it, or `nil` after replying
+    /// with its error (or with `message` for either failure, when given).
+    mutating func int32Argument(_ index: Int, message: String? = nil) -> Int? {
+        guard let value = command.int64(index) else {
+            error(message ?? "value is not an integer or out of range")
+            return nil
+        }
+        guard value >= Int64(Int32.min), value <= Int64(Int32.max) else {
+            error(message ?? "value is out of range, value must between -2147483648 and 2147483647")
+            return nil
+        }
+        return Int(value)
+    }
+
+    /// The database numbered by argument `index` (`selectDb`'s range check), or `nil` after
+    /// replying with Redis's error.
+    mutating func databaseArgument(_ index: Int) -> Int? {
+        guard let id = int32Argument(index) else { return nil }
+        guard id >= 0 && id < core.databases.count else {
+            error("DB index is out of range")
+            return nil
+        }
+        return id
+    }
 
     /// Lines of a `HELP` reply, under Redis's heading.
     func help(_ lines: [String]) {

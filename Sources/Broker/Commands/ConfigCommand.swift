@@ -102,6 +102,7 @@ extension BrokerCore {
     func apply(configuration updated: BrokerConfiguration) {
         let passwordChanged = updated.requirePass != configuration.requirePass
         configuration = updated
+        refreshAccessClock()
         if passwordChanged {
             logger.notice("The default user's password changed")
         }

@@ -31,20 +31,8 @@ enum ConnectionCommands {
     }
 
     static func select(_ c: inout CommandContext) {
-        guard let id = c.command.int64(1) else {
-            c.notIntegerError()
-            return
-        }
-        guard id >= Int64(Int32.min), id <= Int64(Int32.max) else {
-            // Redis's getIntFromObjectOrReply, word for word.
-            c.error("value is out of range, value must between -2147483648 and 2147483647")
-            return
-        }
-        guard id >= 0 && id < Int64(c.core.databases.count) else {
-            c.error("DB index is out of range")
-            return
-        }
-        c.client.database = Int(id)
+        guard let id = c.databaseArgument(1) else { return }
+        c.client.database = id
         c.ok()
     }
 

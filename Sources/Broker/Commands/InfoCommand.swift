@@ -226,7 +226,7 @@ struct InfoReport {
 
     func keyspace() -> [(String, String)] {
         core.databases.enumerated().compactMap { index, db in
-            db.count > 0 ? ("db\(index)", "keys=\(db.count),expires=\(db.expiringCount),avg_ttl=0") : nil
+            db.count > 0 ? ("db\(index)", "keys=\(db.count),expires=\(db.expiringCount),avg_ttl=\(db.averageTTL)") : nil
         }
     }
 

@@ -1,12 +1,16 @@
 import BrokerStorage
 import RESP
 
-/// `DEL`, `EXISTS`, `TYPE`, `TTL`, `PTTL`, `EXPIRE`, `PEXPIRE`, `EXPIREAT`, `PEXPIREAT`, `PERSIST`
-/// (Redis 7.0's `db.c` and `expire.c`).
+/// `DEL`, `UNLINK`, `EXISTS`, `TYPE`, `TTL`, `PTTL`, `EXPIRETIME`, `PEXPIRETIME`, `EXPIRE`,
+/// `PEXPIRE`, `EXPIREAT`, `PEXPIREAT`, `PERSIST` (Redis 7.0's `db.c` and `expire.c`). `UNLINK`
+/// is `DEL`: a value is freed in place either way (no background thread to hand it to).
 enum KeyCommands {
     static let handlers: [String: CommandHandler] = [
-        "del": del, "exists": exists, "type": type, "ttl": { ttl(&$0, milliseconds: false) },
-        "pttl": { ttl(&$0, milliseconds: true) },
+        "del": del, "unlink": del, "exists": exists, "type": type,
+        "ttl": { ttl(&$0, milliseconds: false, absolute: false) },
+        "pttl": { ttl(&$0, milliseconds: true, absolute: false) },
+        "expiretime": { ttl(&$0, milliseconds: false, absolute: true) },
+        "pexpiretime": { ttl(&$0, milliseconds: true, absolute: true) },
         "expire": { expire(&$0, base: .now, seconds: true) },
         "pexpire": { expire(&$0, base: .now, seconds: false) },
         "expireat": { expire(&$0, base: .epoch, seconds: true) },
@@ -48,7 +52,8 @@ enum KeyCommands {
         let core = c.core
         let database = c.client.database
         var count = 0
-        for i in 1..<c.argumentCount where c.command.withBytes(i, { core.lookUpForRead(database, $0) }) != nil {
+        for i in 1..<c.argumentCount
+        where c.command.withBytes(i, { core.lookUpForRead(database, $0, touch: false) }) != nil {
             count += 1
         }
         c.integer(count)
@@ -57,18 +62,20 @@ enum KeyCommands {
     static func type(_ c: inout CommandContext) {
         let core = c.core
         let database = c.client.database
-        if let value = c.command.withBytes(1, { core.lookUpForRead(database, $0) }) {
+        if let value = c.command.withBytes(1, { core.lookUpForRead(database, $0, touch: false) }) {
             c.status(text: value.typeName)
         } else {
             c.status("none")
         }
     }
 
-    static func ttl(_ c: inout CommandContext, milliseconds: Bool) {
+    /// Redis's `ttlGenericCommand`: `TTL`, `PTTL`, `EXPIRETIME` and `PEXPIRETIME`.
+    static func ttl(_ c: inout CommandContext, milliseconds: Bool, absolute: Bool) {
         let core = c.core
         let database = c.client.database
         let deadline: Int64?? = c.command.withBytes(1) { key in
-            core.lookUpForRead(database, key) == nil ? nil : .some(core.databases[database].expiration(forKey: key))
+            core.lookUpForRead(database, key, touch: false) == nil
+                ? nil : .some(core.databases[database].expiration(forKey: key))
         }
         guard let deadline else {
             c.integer(-2)
@@ -78,7 +85,7 @@ enum KeyCommands {
             c.integer(-1)
             return
         }
-        let left = max(0, deadline - BrokerCore.milliseconds())
+        let left = max(0, absolute ? deadline : deadline - BrokerCore.milliseconds())
         c.integer(milliseconds ? left : (left + 500) / 1000)
     }
 

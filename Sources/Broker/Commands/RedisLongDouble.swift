@@ -12,8 +12,8 @@ enum RedisLongDouble {
     /// Redis's `MAX_LONG_DOUBLE_CHARS`: the longest text it reads or writes.
     static let maxCharacters = 5 * 1024
 
-    /// Parses `bytes` as Redis's `string2ld` does: `strtold` over the whole text (C string rules, so
-    /// a NUL ends it), no leading space, no NaN, no overflow; `nil` when Redis refuses the text.
+    /// Parses `bytes` as Redis's `string2ld` does: `strtold` over the whole text (a NUL inside
+    /// it makes it invalid), no leading space, no NaN, no overflow; `nil` when Redis refuses the text.
     static func parse<Bytes: Collection>(_ bytes: Bytes) -> Float80? where Bytes.Element == UInt8 {
         let count = bytes.count
         guard count > 0, count < maxCharacters else { return nil }
@@ -29,7 +29,8 @@ enum RedisLongDouble {
             var end: UnsafeMutablePointer<CChar>? = nil
             errno = 0
             let value = strtold(buffer.baseAddress!, &end)
-            guard let end, end.pointee == 0 else { return nil }
+            // The whole text must be read: a NUL inside it is not an end (Redis checks eptr - buf).
+            guard let end, end.pointee == 0, end - buffer.baseAddress! == count else { return nil }
             if errno == ERANGE && (value.isInfinite || value == 0) { return nil }
             if errno == EINVAL || value.isNaN { return nil }
             return value

@@ -53,6 +53,10 @@ public struct BrokerConfiguration: Sendable, Equatable {
     public var maxMemory: Int = 0
     /// Eviction policy name.
     public var maxMemoryPolicy: String = "noeviction"
+    /// How slowly LFU access counters grow (`lfu-log-factor`).
+    public var lfuLogFactor: Int = 10
+    /// Minutes per decrement of an idle key's LFU counter (`lfu-decay-time`).
+    public var lfuDecayTime: Int = 1
     /// I/O threads (accepted for compatibility; the broker runs Redis's single-loop model).
     public var ioThreads: Int = 1
     /// Whether to run in the background (accepted, must be `no`).

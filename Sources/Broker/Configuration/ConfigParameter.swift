@@ -87,6 +87,8 @@ public struct ConfigParameter: Sendable {
                 "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-lru", "allkeys-lfu",
                 "allkeys-random", "noeviction",
             ]),
+        integer("lfu-log-factor", \.lfuLogFactor, 0...Int(Int32.max)),
+        integer("lfu-decay-time", \.lfuDecayTime, 0...Int(Int32.max)),
         integer("io-threads", \.ioThreads, 1...128, mutable: false),
         boolean("daemonize", \.daemonize, mutable: false),
         string("pidfile", \.pidFile, mutable: false),

@@ -52,6 +52,7 @@ final class BrokerCore {
         self.startTime = Self.now()
         var generator = SystemRandomNumberGenerator()
         self.runID = (0..<40).map { _ in String(UInt8.random(in: 0..<16, using: &generator), radix: 16) }.joined()
+        refreshAccessClock()
     }
 
     /// Wall-clock seconds.
@@ -290,6 +291,7 @@ final class BrokerCore {
 
     private func cronTick() {
         let now = Self.now()
+        refreshAccessClock()
         activeExpireCycle()
         rehashDatabases()
         stats.opsSamples.record(value: stats.totalCommandsProcessed, now: now)

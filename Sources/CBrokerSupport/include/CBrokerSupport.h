@@ -6,4 +6,8 @@
 /// the platform cannot tell.
 size_t switchboard_heap_bytes_in_use(void);
 
+/// Gives free memory at the top of the heap and in free pages back to the system (glibc's
+/// malloc_trim(0), `MEMORY PURGE`); returns 1 if any was released, 0 otherwise or where unsupported.
+int switchboard_heap_trim(void);
+
 #endif
