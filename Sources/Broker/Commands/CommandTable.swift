@@ -60,6 +60,7 @@ enum CommandHandlers {
             ConnectionCommands.handlers, ClientCommand.handlers, ServerCommands.handlers,
             CommandCommand.handlers, ConfigCommand.handlers, PubSubCommands.handlers,
             StringCommands.handlers, KeyCommands.handlers, KeyspaceCommands.handlers, ObjectCommand.handlers,
+            BitCommands.handlers,
         ] {
             table.merge(part) { a, _ in a }
         }
