@@ -26,7 +26,7 @@ COMMANDS = {
     "pubsub": ["channels", "numsub", "numpat", "shardchannels", "shardnumsub", "help"],
     "get": None, "set": None, "lcs": None,
     "del": None, "exists": None, "type": None, "ttl": None, "pttl": None, "expire": None, "pexpire": None,
-    "expireat": None, "pexpireat": None, "persist": None,
+    "expireat": None, "pexpireat": None, "persist": None, "dump": None, "restore": None,
 }
 
 SUMMARIES = {
@@ -102,6 +102,8 @@ SUMMARIES = {
     "expireat": "Sets a key's expiry as a Unix time in seconds.",
     "pexpireat": "Sets a key's expiry as a Unix time in milliseconds.",
     "persist": "Removes a key's expiry.",
+    "dump": "Serializes the value stored at a key in Redis's DUMP format.",
+    "restore": "Creates a key from a value serialized by DUMP, optionally with an expiry.",
 }
 
 # RESP3 values are kept as (type, payload): type one of + $ : * ~ % _

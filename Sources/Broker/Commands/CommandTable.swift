@@ -59,7 +59,7 @@ enum CommandHandlers {
         for part in [
             ConnectionCommands.handlers, ClientCommand.handlers, ServerCommands.handlers,
             CommandCommand.handlers, ConfigCommand.handlers, PubSubCommands.handlers,
-            StringCommands.handlers, KeyCommands.handlers,
+            StringCommands.handlers, KeyCommands.handlers, DumpCommands.handlers,
         ] {
             table.merge(part) { a, _ in a }
         }
