@@ -36,6 +36,7 @@ COMMANDS = {
     "renamenx": None, "randomkey": None, "copy": None, "move": None, "swapdb": None, "touch": None,
     "object": ["encoding", "freq", "idletime", "refcount", "help"],
     "memory": ["usage", "purge", "malloc-stats", "help"],
+    "dump": None, "restore": None,
 }
 
 SUMMARIES = {
@@ -160,6 +161,8 @@ SUMMARIES = {
     "memory|purge": "Returns free heap memory to the operating system.",
     "memory|malloc-stats": "Replies with the memory allocator's statistics, where it gives any.",
     "memory|help": "Lists the MEMORY subcommands.",
+    "dump": "Serializes the value stored at a key in Redis's DUMP format.",
+    "restore": "Creates a key from a value serialized by DUMP, optionally with an expiry.",
 }
 
 # RESP3 values are kept as (type, payload): type one of + $ : * ~ % _

@@ -97,6 +97,15 @@ public final class RESPTestConnection: Sendable {
         return try await readReply(timeout: timeout)
     }
 
+    /// Sends a command of byte-string arguments (binary, not necessarily UTF-8) and reads its reply.
+    public func call(bytes arguments: [[UInt8]], timeout: TimeAmount = .seconds(10)) async throws -> Reply {
+        var buffer = ByteBuffer()
+        buffer.writeRESPArrayHeader(arguments.count)
+        for a in arguments { buffer.writeRESPBulkString(bytes: a) }
+        try await send(raw: buffer)
+        return try await readReply(timeout: timeout)
+    }
+
     /// Waits until the server closes the connection and returns every byte not yet read.
     public func readUntilClosed(timeout: TimeAmount = .seconds(10)) async throws -> ByteBuffer {
         try await wait(timeout: timeout) { buffer, closed in

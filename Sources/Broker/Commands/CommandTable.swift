@@ -61,6 +61,7 @@ enum CommandHandlers {
             CommandCommand.handlers, ConfigCommand.handlers, PubSubCommands.handlers,
             StringCommands.handlers, KeyCommands.handlers, KeyspaceCommands.handlers, ObjectCommand.handlers,
             BitCommands.handlers,
+            DumpCommands.handlers,
         ] {
             table.merge(part) { a, _ in a }
         }
