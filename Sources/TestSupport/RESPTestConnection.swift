@@ -97,12 +97,17 @@ public final class RESPTestConnection: Sendable {
         return try await readReply(timeout: timeout)
     }
 
-    /// Sends a command of byte-string arguments (binary, not necessarily UTF-8) and reads its reply.
-    public func call(bytes arguments: [[UInt8]], timeout: TimeAmount = .seconds(10)) async throws -> Reply {
+    /// Sends a command of byte-string arguments (binary, not necessarily UTF-8).
+    public func send(bytes arguments: [[UInt8]]) async throws {
         var buffer = ByteBuffer()
         buffer.writeRESPArrayHeader(arguments.count)
         for a in arguments { buffer.writeRESPBulkString(bytes: a) }
         try await send(raw: buffer)
+    }
+
+    /// Sends a command of byte-string arguments (binary, not necessarily UTF-8) and reads its reply.
+    public func call(bytes arguments: [[UInt8]], timeout: TimeAmount = .seconds(10)) async throws -> Reply {
+        try await send(bytes: arguments)
         return try await readReply(timeout: timeout)
     }
 

@@ -39,14 +39,7 @@ public final class TranscriptSession: @unchecked Sendable {
     /// Sends a command of raw byte arguments (binary keys with NUL or non-UTF-8 bytes) on
     /// connection `on` and records its reply.
     public func call(bytes arguments: [[UInt8]], on index: Int = 0) async throws {
-        var buffer = ByteBuffer()
-        buffer.writeString("*\(arguments.count)\r\n")
-        for argument in arguments {
-            buffer.writeString("$\(argument.count)\r\n")
-            buffer.writeBytes(argument)
-            buffer.writeString("\r\n")
-        }
-        try await connection(index).send(raw: buffer)
+        try await connection(index).send(bytes: arguments)
         try await read(on: index)
     }
 

@@ -52,4 +52,38 @@ import TestSupport
         await connection.close()
         try await broker.stop()
     }
+
+    /// `INFO keyspace`'s `avg_ttl` is the expiry cron's running estimate of the time left on keys
+    /// with an expiry (Redis's `activeExpireCycle`): it appears once the cron has sampled them
+    /// and lies within the TTLs set; it goes back to 0 once no key has an expiry. Polled like
+    /// `DBSIZE` above (at most every 10 ms, at most 2 s), since the cron gives no event.
+    @Test func averageTTLFollowsTheKeysWithAnExpiry() async throws {
+        let broker = try await TestBroker.start()
+        let connection = try await RESPTestConnection.connect(port: broker.port)
+        for i in 0..<50 {
+            _ = try await connection.call(["SET", "k\(i)", "v", "EX", "\(50 + i)"])
+        }
+        func averageTTL() async throws -> Int? {
+            let line = try await connection.info("keyspace")["db0"] ?? ""
+            return line.split(separator: ",").first { $0.hasPrefix("avg_ttl=") }.flatMap { Int($0.dropFirst(8)) }
+        }
+        func poll(until condition: (Int) -> Bool) async throws -> Int? {
+            let clock = ContinuousClock()
+            let deadline = clock.now.advanced(by: .seconds(2))
+            var value = try await averageTTL()
+            while clock.now < deadline, !(value.map(condition) ?? false) {
+                try await Task.sleep(for: .milliseconds(10))
+                value = try await averageTTL()
+            }
+            return value
+        }
+        let estimate = try await poll { $0 > 0 }
+        #expect(estimate.map { (48_000...99_000).contains($0) } == true, "avg_ttl \(String(describing: estimate))")
+        _ = try await connection.call(["SET", "plain", "v"])
+        for i in 0..<50 { _ = try await connection.call(["PERSIST", "k\(i)"]) }
+        let cleared = try await poll { $0 == 0 }
+        #expect(cleared == 0)
+        await connection.close()
+        try await broker.stop()
+    }
 }

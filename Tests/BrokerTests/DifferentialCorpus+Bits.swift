@@ -39,13 +39,13 @@ extension DifferentialCorpus {
             try await s.call("GETBIT", "big", "99999")
             try await s.call("BITCOUNT", "big")
             try await s.call("BITPOS", "big", "1")
-            try await callBytes(s, [Array("SET".utf8), Array("bin".utf8), [0xFF, 0x00, 0x80, 0xC3, 0x28]])
+            try await s.call(bytes: [Array("SET".utf8), Array("bin".utf8), [0xFF, 0x00, 0x80, 0xC3, 0x28]])
             try await s.call("GETBIT", "bin", "8")
             try await s.call("GETBIT", "bin", "16")
             try await s.call("SETBIT", "bin", "12", "1")
             try await s.call("GET", "bin")
-            try await callBytes(s, [Array("SETBIT".utf8), [0xC0, 0x80, 0x00], Array("3".utf8), Array("1".utf8)])
-            try await callBytes(s, [Array("GET".utf8), [0xC0, 0x80, 0x00]])
+            try await s.call(bytes: [Array("SETBIT".utf8), [0xC0, 0x80, 0x00], Array("3".utf8), Array("1".utf8)])
+            try await s.call(bytes: [Array("GET".utf8), [0xC0, 0x80, 0x00]])
             try await noteStats(s)
             try await s.call("HELLO", "3")
             try await s.call("SETBIT", "k", "1", "1")
@@ -139,7 +139,7 @@ extension DifferentialCorpus {
             try await s.call("BITCOUNT", "e")
             try await s.call("BITCOUNT", "e", "0", "-1")
             try await s.call("BITCOUNT", "e", "0", "0", "BIT")
-            try await callBytes(s, [Array("SET".utf8), Array("bin".utf8), [0xFF, 0x00, 0x80, 0xC3, 0x28, 0xFE]])
+            try await s.call(bytes: [Array("SET".utf8), Array("bin".utf8), [0xFF, 0x00, 0x80, 0xC3, 0x28, 0xFE]])
             try await s.call("BITCOUNT", "bin")
             try await s.call("BITCOUNT", "bin", "1", "3")
             try await s.call("BITCOUNT", "bin", "3", "44", "BIT")
@@ -154,7 +154,7 @@ extension DifferentialCorpus {
             try await s.call("BITPOS", "missing", "1", "a", "b", "c", "d")
             try await s.call("BITPOS", "missing", "2")
             try await s.call("BITPOS", "missing", "a")
-            try await callBytes(s, [Array("SET".utf8), Array("k".utf8), [0xFF, 0xF0, 0x00]])
+            try await s.call(bytes: [Array("SET".utf8), Array("k".utf8), [0xFF, 0xF0, 0x00]])
             for arguments in [
                 ["0"], ["1"], ["0", "0"], ["0", "1"], ["1", "2"], ["1", "2", "-1"], ["0", "2", "-1"], ["0", "0", "0"],
                 ["1", "-1"], ["0", "-1"], ["0", "-100"], ["0", "100"], ["1", "100"], ["0", "3"], ["0", "1", "0"],
@@ -165,7 +165,7 @@ extension DifferentialCorpus {
             ] {
                 try await s.call(["BITPOS", "k"] + arguments)
             }
-            try await callBytes(s, [Array("SET".utf8), Array("ones".utf8), [0xFF, 0xFF, 0xFF]])
+            try await s.call(bytes: [Array("SET".utf8), Array("ones".utf8), [0xFF, 0xFF, 0xFF]])
             for arguments in [
                 ["0"], ["0", "0", "-1"], ["0", "1"], ["0", "5"], ["1"], ["0", "3", "20", "BIT"],
                 ["0", "0", "23", "BIT"],
@@ -173,7 +173,7 @@ extension DifferentialCorpus {
             ] {
                 try await s.call(["BITPOS", "ones"] + arguments)
             }
-            try await callBytes(s, [Array("SET".utf8), Array("zeros".utf8), [0x00, 0x00, 0x00]])
+            try await s.call(bytes: [Array("SET".utf8), Array("zeros".utf8), [0x00, 0x00, 0x00]])
             for arguments in [
                 ["1"], ["0"], ["1", "1", "2"], ["0", "1"], ["1", "0", "23", "BIT"], ["0", "5", "9", "BIT"],
             ] {
@@ -212,7 +212,7 @@ extension DifferentialCorpus {
         DifferentialCase(name: "BITOP AND, OR, XOR and NOT", normalize: clientID) { s in
             try await s.call("SET", "a", "foobar")
             try await s.call("SET", "b", "abcdef")
-            try await callBytes(s, [Array("SET".utf8), Array("s".utf8), [0xFF, 0x0F]])
+            try await s.call(bytes: [Array("SET".utf8), Array("s".utf8), [0xFF, 0x0F]])
             for operation in ["AND", "or", "Xor"] {
                 try await s.call("BITOP", operation, "dest", "a", "b")
                 try await s.call("GET", "dest")
@@ -246,8 +246,8 @@ extension DifferentialCorpus {
             try await s.call("SET", "n", "12345")
             try await s.call("BITOP", "NOT", "dest", "n")
             try await s.call("GET", "dest")
-            try await callBytes(s, [Array("SET".utf8), [0xFF, 0x00], [0x00, 0xFF, 0xC3, 0x28]])
-            try await callBytes(s, [Array("BITOP".utf8), Array("NOT".utf8), Array("dest".utf8), [0xFF, 0x00]])
+            try await s.call(bytes: [Array("SET".utf8), [0xFF, 0x00], [0x00, 0xFF, 0xC3, 0x28]])
+            try await s.call(bytes: [Array("BITOP".utf8), Array("NOT".utf8), Array("dest".utf8), [0xFF, 0x00]])
             try await s.call("GET", "dest")
             try await s.call("BITOP", "and\u{0}junk", "dest", "a", "b")
             try await s.call("GET", "dest")
@@ -289,8 +289,9 @@ extension DifferentialCorpus {
             try await s.call("BITFIELD_RO", "missing")
             try await s.call("BITFIELD", "missing", "GET", "u8", "0", "GET", "i64", "0", "get", "u63", "100")
             try await s.call("EXISTS", "missing")
-            try await callBytes(
-                s, [Array("SET".utf8), Array("k".utf8), [0x80, 0xFF, 0x01, 0x7F, 0xC3, 0x28, 0x00, 0x5A]])
+            try await s.call(bytes: [
+                Array("SET".utf8), Array("k".utf8), [0x80, 0xFF, 0x01, 0x7F, 0xC3, 0x28, 0x00, 0x5A],
+            ])
             for type in [
                 "i1", "u1", "i5", "u5", "i8", "u8", "i13", "u13", "i16", "u16", "i32", "u32", "i63", "u63", "i64",
             ] {
@@ -508,7 +509,7 @@ extension DifferentialCorpus {
                 let bytes = (0..<count).map { _ in
                     [0x00, 0xFF, UInt8.random(in: 0...255, using: &random)].randomElement(using: &random)!
                 }
-                try await callBytes(s, [Array("SET".utf8), Array("r".utf8), bytes])
+                try await s.call(bytes: [Array("SET".utf8), Array("r".utf8), bytes])
                 for _ in 0..<6 {
                     try await s.call(randomBitCommand(round: round, using: &random))
                 }

@@ -13,7 +13,7 @@ extension DifferentialCorpus {
         DifferentialCase(name: "DUMP of every string encoding and size class", normalize: clientID) { s in
             try await s.call("DUMP", "missing")
             for value in dumpSamples {
-                try await callBytes(s, [Array("SET".utf8), Array("k".utf8), value])
+                try await s.call(bytes: [Array("SET".utf8), Array("k".utf8), value])
                 try await s.call("DUMP", "k")
             }
             try await s.call("DUMP")
@@ -28,7 +28,7 @@ extension DifferentialCorpus {
         },
         DifferentialCase(name: "RESTORE of payloads from DUMP") { s in
             for (i, value) in dumpSamples.enumerated() {
-                try await callBytes(s, [Array("SET".utf8), Array("k".utf8), value])
+                try await s.call(bytes: [Array("SET".utf8), Array("k".utf8), value])
                 let payload = try await dumpPayload(s, "k")
                 try await restore(s, "copy\(i)", "0", payload)
                 try await s.call("GET", "copy\(i)")
@@ -41,7 +41,7 @@ extension DifferentialCorpus {
         },
         DifferentialCase(name: "RESTORE of 100 KB strings") { s in
             for value in [largeCompressible, largeRandom] {
-                try await callBytes(s, [Array("SET".utf8), Array("big".utf8), value])
+                try await s.call(bytes: [Array("SET".utf8), Array("big".utf8), value])
                 try await s.call("DUMP", "big")
                 let payload = try await dumpPayload(s, "big")
                 try await restore(s, "copy", "0", payload, "REPLACE")
@@ -259,7 +259,7 @@ extension DifferentialCorpus {
     static func restore(
         _ s: TranscriptSession, _ key: String, _ ttl: String, _ payload: [UInt8], _ options: [String]
     ) async throws {
-        try await callBytes(
-            s, [Array("RESTORE".utf8), Array(key.utf8), Array(ttl.utf8), payload] + options.map { Array($0.utf8) })
+        try await s.call(
+            bytes: [Array("RESTORE".utf8), Array(key.utf8), Array(ttl.utf8), payload] + options.map { Array($0.utf8) })
     }
 }

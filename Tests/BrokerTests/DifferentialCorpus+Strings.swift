@@ -295,16 +295,16 @@ extension DifferentialCorpus {
             try await s.call("TTL", "caf\u{E9}")
             try await s.call("TTL", "cafe\u{301}")
             // Bytes that are not UTF-8, in keys and values.
-            try await callBytes(s, [Array("SET".utf8), [0xFF, 0xFE, 0x00, 0x80], [0xC3, 0x28, 0xA0]])
-            try await callBytes(s, [Array("GET".utf8), [0xFF, 0xFE, 0x00, 0x80]])
-            try await callBytes(s, [Array("GET".utf8), [0xFF, 0xFE, 0x00]])
-            try await callBytes(s, [Array("TYPE".utf8), [0xFF, 0xFE, 0x00, 0x80]])
-            try await callBytes(s, [Array("SET".utf8), [0xC0, 0x80], [0xFF]])
-            try await callBytes(s, [Array("GET".utf8), [0x00]])
-            try await callBytes(s, [Array("GET".utf8), [0xC0, 0x80]])
-            try await callBytes(s, [Array("PEXPIRE".utf8), [0xC0, 0x80], Array("50000".utf8)])
-            try await callBytes(s, [Array("TTL".utf8), [0xC0, 0x80]])
-            try await callBytes(s, [Array("DEL".utf8), [0xFF, 0xFE, 0x00, 0x80], [0xC0, 0x80], [0xFF]])
+            try await s.call(bytes: [Array("SET".utf8), [0xFF, 0xFE, 0x00, 0x80], [0xC3, 0x28, 0xA0]])
+            try await s.call(bytes: [Array("GET".utf8), [0xFF, 0xFE, 0x00, 0x80]])
+            try await s.call(bytes: [Array("GET".utf8), [0xFF, 0xFE, 0x00]])
+            try await s.call(bytes: [Array("TYPE".utf8), [0xFF, 0xFE, 0x00, 0x80]])
+            try await s.call(bytes: [Array("SET".utf8), [0xC0, 0x80], [0xFF]])
+            try await s.call(bytes: [Array("GET".utf8), [0x00]])
+            try await s.call(bytes: [Array("GET".utf8), [0xC0, 0x80]])
+            try await s.call(bytes: [Array("PEXPIRE".utf8), [0xC0, 0x80], Array("50000".utf8)])
+            try await s.call(bytes: [Array("TTL".utf8), [0xC0, 0x80]])
+            try await s.call(bytes: [Array("DEL".utf8), [0xFF, 0xFE, 0x00, 0x80], [0xC0, 0x80], [0xFF]])
             try await s.call("DBSIZE")
         },
         DifferentialCase(name: "keys live in their database") { s in
@@ -343,19 +343,6 @@ extension DifferentialCorpus {
             try await s.call("LCS", "a", "b", "IDX", "WITHMATCHLEN")
         },
     ]
-
-    /// Sends a command of raw byte arguments (not necessarily UTF-8) and records its reply.
-    static func callBytes(_ s: TranscriptSession, _ arguments: [[UInt8]]) async throws {
-        var buffer = ByteBuffer()
-        buffer.writeString("*\(arguments.count)\r\n")
-        for a in arguments {
-            buffer.writeString("$\(a.count)\r\n")
-            buffer.writeBytes(a)
-            buffer.writeString("\r\n")
-        }
-        try await s.connection().send(raw: buffer)
-        try await s.read()
-    }
 
     /// Records whether `key`'s PTTL lies in `range` (the exact milliseconds differ between runs).
     static func notePTTL(_ s: TranscriptSession, _ key: String, within range: ClosedRange<Int64>) async throws {

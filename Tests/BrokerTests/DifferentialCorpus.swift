@@ -8,7 +8,7 @@ import TestSupport
 enum DifferentialCorpus {
     static let cases: [DifferentialCase] =
         connection + authentication + client + config + server + pubsub + patterns + protocolErrors + strings
-        + notifications + stringCommands + bits + dump
+        + notifications + stringCommands + bits + dump + keys
 
     /// Replaces every match of the regular expression `pattern` with `replacement` (`$1` style
     /// references allowed), for `normalize` closures.
