@@ -1,0 +1,223 @@
+import Logging
+import NIOCore
+import NIOPosix
+import NIOSSL
+import RESP
+
+/// One connection to a Redis server: connects, authenticates, selects the database, then sends
+/// commands with their replies matched in order.
+///
+/// Commands may be sent from any task; they are written on the channel's event loop and flushed
+/// once per loop tick, so commands issued concurrently share one write (automatic pipelining).
+/// A connection does not reconnect: ``RedisClient`` and ``RedisSubscriber`` do that with new
+/// connections.
+public final class RedisConnection: Sendable {
+    /// The event loop the connection lives on.
+    public let eventLoop: EventLoop
+    let channel: Channel
+    let configuration: RedisClientConfiguration
+    private let flush: NIOLoopBound<FlushState>
+
+    /// Whether a flush is already scheduled for this tick.
+    final class FlushState {
+        var scheduled = false
+    }
+
+    private init(channel: Channel, configuration: RedisClientConfiguration) {
+        self.channel = channel
+        self.eventLoop = channel.eventLoop
+        self.configuration = configuration
+        self.flush = NIOLoopBound(FlushState(), eventLoop: channel.eventLoop)
+    }
+
+    /// Connects, then runs the handshake (`HELLO 3` or `AUTH`, `CLIENT SETNAME`, `SELECT`) — all
+    /// within the connect timeout. `onPush` gets every push (RESP3 `>` values, and on a subscriber
+    /// connection RESP2 pub/sub arrays) on the event loop.
+    public static func connect(
+        configuration: RedisClientConfiguration, eventLoop: EventLoop, isSubscriber: Bool = false,
+        logger: Logger = Logger(label: "redis"),
+        onPush: @escaping @Sendable (RESPValue) -> Void = { _ in }
+    ) async throws -> RedisConnection {
+        let sslContext = try configuration.url.usesTLS ? makeSSLContext(configuration.tls) : nil
+        let serverName: String? = {
+            guard case .tcp(let host, _) = configuration.url.endpoint else { return nil }
+            return configuration.tls.serverName ?? (isIPAddress(host) ? nil : host)
+        }()
+        let bootstrap = ClientBootstrap(group: eventLoop)
+            .connectTimeout(configuration.connectTimeout)
+            .channelOption(.socketOption(.so_keepalive), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let sync = channel.pipeline.syncOperations
+                    if let sslContext {
+                        try sync.addHandler(NIOSSLClientHandler(context: sslContext, serverHostname: serverName))
+                    }
+                    try sync.addHandler(ByteToMessageHandler(RESPValueDecoder()))
+                    try sync.addHandler(RedisChannelHandler(isSubscriber: isSubscriber, onPush: onPush))
+                }
+            }
+        let deadline = NIODeadline.now() + configuration.connectTimeout
+        let channel: Channel
+        do {
+            switch configuration.url.endpoint {
+            case .tcp(let host, let port):
+                channel = try await bootstrap.connect(host: host, port: port).get()
+            case .unixSocket(let path):
+                channel = try await bootstrap.connect(unixDomainSocketPath: path).get()
+            }
+        } catch ChannelError.connectTimeout {
+            throw RedisClientError(.connectTimeout, "could not connect to \(configuration.url) in time")
+        } catch let error as RedisClientError {
+            throw error
+        } catch {
+            throw RedisClientError(.connectionClosed, "could not connect to \(configuration.url): \(error)")
+        }
+        let connection = RedisConnection(channel: channel, configuration: configuration)
+        do {
+            try await connection.handshake(deadline: deadline)
+        } catch {
+            try? await channel.close()
+            if let error = error as? RedisClientError, error.code == .commandTimeout {
+                throw RedisClientError(.connectTimeout, "\(configuration.url) did not answer the handshake in time")
+            }
+            throw error
+        }
+        logger.debug("connected", metadata: ["url": "\(configuration.url)"])
+        return connection
+    }
+
+    /// `HELLO 3` (with `AUTH` and `SETNAME`) or `AUTH` + `CLIENT SETNAME`, then `SELECT`.
+    private func handshake(deadline: NIODeadline) async throws {
+        let url = configuration.url
+        var commands: [RedisCommand] = []
+        if configuration.protocolVersion == .resp3 {
+            var arguments: [RedisArgument] = ["3"]
+            if let password = url.password {
+                arguments += ["AUTH", .string(url.username ?? "default"), .string(password)]
+            }
+            if let name = configuration.clientName { arguments += ["SETNAME", .string(name)] }
+            commands.append(RedisCommand("HELLO", arguments))
+        } else {
+            if let password = url.password {
+                commands.append(
+                    url.username.map { RedisCommand("AUTH", .string($0), .string(password)) }
+                        ?? RedisCommand("AUTH", .string(password)))
+            }
+            if let name = configuration.clientName { commands.append(RedisCommand("CLIENT", "SETNAME", .string(name))) }
+        }
+        if url.database != 0 { commands.append(RedisCommand("SELECT", .integer(Int64(url.database)))) }
+        for command in commands {
+            _ = try await send(command, deadline: deadline)
+        }
+    }
+
+    /// Sends `command` and returns its reply; a server error reply throws `serverError` with the
+    /// server's text. Fails with `commandTimeout` after the configured command timeout.
+    public func send(_ command: RedisCommand) async throws -> RESPValue {
+        let deadline = configuration.commandTimeout.map { NIODeadline.now() + $0 } ?? .distantFuture
+        return try await send(command, deadline: deadline)
+    }
+
+    func send(_ command: RedisCommand, deadline: NIODeadline) async throws -> RESPValue {
+        let value = try await sendReturningErrors(command, deadline: deadline).get()
+        return try Self.checked(value)
+    }
+
+    /// Sends `command` and returns its reply as the server sent it, error replies included.
+    func sendReturningErrors(_ command: RedisCommand, deadline: NIODeadline) -> EventLoopFuture<RESPValue> {
+        let promise = eventLoop.makePromise(of: RESPValue.self)
+        if eventLoop.inEventLoop {
+            enqueue(.command(command.encoded, promise, deadline: deadline))
+        } else {
+            eventLoop.execute { self.enqueue(.command(command.encoded, promise, deadline: deadline)) }
+        }
+        return promise.futureResult
+    }
+
+    /// Sends `commands` in one write and returns each reply (or server error) in order.
+    public func pipeline(_ commands: [RedisCommand]) async throws -> [Result<RESPValue, RedisClientError>] {
+        let deadline = configuration.commandTimeout.map { NIODeadline.now() + $0 } ?? .distantFuture
+        let promises = commands.map { _ in eventLoop.makePromise(of: RESPValue.self) }
+        let write: @Sendable () -> Void = {
+            for (command, promise) in zip(commands, promises) {
+                self.enqueue(.command(command.encoded, promise, deadline: deadline))
+            }
+        }
+        if eventLoop.inEventLoop { write() } else { eventLoop.execute(write) }
+        var results: [Result<RESPValue, RedisClientError>] = []
+        results.reserveCapacity(commands.count)
+        for promise in promises {
+            do {
+                results.append(.success(try Self.checked(try await promise.futureResult.get())))
+            } catch let error as RedisClientError {
+                if error.code != .serverError { throw error }
+                results.append(.failure(error))
+            }
+        }
+        return results
+    }
+
+    /// Writes bytes whose replies are not matched to commands (subscription commands).
+    func sendUnmatched(_ bytes: ByteBuffer) {
+        if eventLoop.inEventLoop {
+            enqueue(.unmatched(bytes))
+        } else {
+            eventLoop.execute { self.enqueue(.unmatched(bytes)) }
+        }
+    }
+
+    private func enqueue(_ outbound: RedisOutbound) {
+        channel.write(outbound, promise: nil)
+        if !flush.value.scheduled {
+            flush.value.scheduled = true
+            eventLoop.execute {
+                self.flush.value.scheduled = false
+                self.channel.flush()
+            }
+        }
+    }
+
+    /// Closes the connection; pending commands fail with `connectionClosed`.
+    public func close() async {
+        try? await channel.close()
+    }
+
+    /// Completes when the connection has closed, for whatever reason.
+    public var closeFuture: EventLoopFuture<Void> { channel.closeFuture }
+
+    /// Whether the connection is still open.
+    public var isActive: Bool { channel.isActive }
+
+    /// `value`, or a `serverError` if it is an error reply.
+    static func checked(_ value: RESPValue) throws(RedisClientError) -> RESPValue {
+        switch value {
+        case .simpleError(let message), .blobError(let message):
+            throw RedisClientError(.serverError, String(buffer: message))
+        default:
+            return value
+        }
+    }
+
+    static func isIPAddress(_ host: String) -> Bool {
+        (try? SocketAddress(ipAddress: host, port: 0)) != nil
+    }
+
+    static func makeSSLContext(_ tls: RedisClientConfiguration.TLS) throws -> NIOSSLContext {
+        do {
+            var configuration = TLSConfiguration.makeClientConfiguration()
+            if let ca = tls.caCertificateFile {
+                configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(ca))
+            }
+            if let certificate = tls.certificateFile {
+                configuration.certificateChain = try NIOSSLCertificate.fromPEMFile(certificate).map { .certificate($0) }
+            }
+            if let key = tls.privateKeyFile {
+                configuration.privateKey = .privateKey(try NIOSSLPrivateKey(file: key, format: .pem))
+            }
+            if tls.skipVerification { configuration.certificateVerification = .none }
+            return try NIOSSLContext(configuration: configuration)
+        } catch {
+            throw RedisClientError(.invalidConfiguration, "TLS setup failed: \(error)")
+        }
+    }
+}
