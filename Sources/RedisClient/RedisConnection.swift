@@ -16,18 +16,14 @@ public final class RedisConnection: Sendable {
     public let eventLoop: EventLoop
     let channel: Channel
     let configuration: RedisClientConfiguration
-    private let flush: NIOLoopBound<FlushState>
-
-    /// Whether a flush is already scheduled for this tick.
-    final class FlushState {
-        var scheduled = false
-    }
+    /// Whether a flush is already scheduled for this loop tick.
+    private let flushScheduled: NIOLoopBoundBox<Bool>
 
     private init(channel: Channel, configuration: RedisClientConfiguration) {
         self.channel = channel
         self.eventLoop = channel.eventLoop
         self.configuration = configuration
-        self.flush = NIOLoopBound(FlushState(), eventLoop: channel.eventLoop)
+        self.flushScheduled = NIOLoopBoundBox.makeBoxSendingValue(false, eventLoop: channel.eventLoop)
     }
 
     /// Connects, then runs the handshake (`HELLO 3` or `AUTH`, `CLIENT SETNAME`, `SELECT`) — all
@@ -168,10 +164,10 @@ public final class RedisConnection: Sendable {
 
     private func enqueue(_ outbound: RedisOutbound) {
         channel.write(outbound, promise: nil)
-        if !flush.value.scheduled {
-            flush.value.scheduled = true
+        if !flushScheduled.value {
+            flushScheduled.value = true
             eventLoop.execute {
-                self.flush.value.scheduled = false
+                self.flushScheduled.value = false
                 self.channel.flush()
             }
         }

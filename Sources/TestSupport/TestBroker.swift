@@ -23,6 +23,26 @@ public final class TestBroker: Sendable {
         return TestBroker(server: server, port: port)
     }
 
+    /// Starts a broker configured by `redis-server`-style arguments (`["--requirepass", "secret"]`),
+    /// each `--name value…` group read as a line of the configuration file.
+    public static func start(arguments: [String]) async throws -> TestBroker {
+        try await start { configuration in
+            var words: [String] = []
+            func apply() {
+                if !words.isEmpty { try? configuration.apply(configurationText: words.joined(separator: " ")) }
+            }
+            for a in arguments {
+                if a.hasPrefix("--") {
+                    apply()
+                    words = [String(a.dropFirst(2))]
+                } else {
+                    words.append("\"\(a)\"")
+                }
+            }
+            apply()
+        }
+    }
+
     private init(server: BrokerServer, port: Int) {
         self.server = server
         self.port = port

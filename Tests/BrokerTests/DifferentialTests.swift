@@ -13,18 +13,7 @@ import TestSupport
         }
         let redis = try await RedisServerProcess.start(arguments: testCase.serverArguments)
         defer { redis.stop() }
-        let broker = try await TestBroker.start { configuration in
-            var words: [String] = []
-            for a in testCase.serverArguments {
-                if a.hasPrefix("--") {
-                    if !words.isEmpty { try? configuration.apply(configurationText: words.joined(separator: " ")) }
-                    words = [String(a.dropFirst(2))]
-                } else {
-                    words.append("\"\(a)\"")
-                }
-            }
-            if !words.isEmpty { try? configuration.apply(configurationText: words.joined(separator: " ")) }
-        }
+        let broker = try await TestBroker.start(arguments: testCase.serverArguments)
         let expected = TranscriptSession(port: redis.port)
         let actual = TranscriptSession(port: broker.port)
         // A script that stops (a read timed out, a connection closed early) is recorded in the

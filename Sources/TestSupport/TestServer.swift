@@ -1,0 +1,48 @@
+/// Which server a test runs against.
+public enum TestServerKind: String, Sendable, CaseIterable, CustomStringConvertible {
+    /// Debian's `redis-server`, the reference.
+    case redis
+    /// The bundled broker, in-process.
+    case broker
+
+    public var description: String { rawValue }
+
+    /// Whether this kind can run here (`redis-server` may be absent locally; CI installs it).
+    public var isAvailable: Bool { self == .broker || RedisServerProcess.isAvailable }
+}
+
+/// A `redis-server` or a broker started for one test on a free loopback port, with the same
+/// `redis-server`-style arguments (`["--requirepass", "secret"]`) for either.
+public final class TestServer: Sendable {
+    /// Which server this is.
+    public let kind: TestServerKind
+    /// The port it listens on (127.0.0.1).
+    public let port: Int
+    private let redis: RedisServerProcess?
+    private let broker: TestBroker?
+
+    private init(kind: TestServerKind, port: Int, redis: RedisServerProcess?, broker: TestBroker?) {
+        self.kind = kind
+        self.port = port
+        self.redis = redis
+        self.broker = broker
+    }
+
+    /// Starts a server of `kind` with `arguments`.
+    public static func start(_ kind: TestServerKind, arguments: [String] = []) async throws -> TestServer {
+        switch kind {
+        case .redis:
+            let redis = try await RedisServerProcess.start(arguments: arguments)
+            return TestServer(kind: kind, port: redis.port, redis: redis, broker: nil)
+        case .broker:
+            let broker = try await TestBroker.start(arguments: arguments)
+            return TestServer(kind: kind, port: broker.port, redis: nil, broker: broker)
+        }
+    }
+
+    /// Stops the server.
+    public func stop() async {
+        redis?.stop()
+        try? await broker?.stop()
+    }
+}
