@@ -111,7 +111,7 @@ final class RedisChannelHandler: ChannelDuplexHandler {
     private func armTimer(context: ChannelHandlerContext) {
         guard let deadline = pending.first?.deadline, deadline != .distantFuture else { return }
         timer?.cancel()
-        timer = context.eventLoop.scheduleTask(deadline: deadline) { [weak self] in
+        timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [weak self] in
             self?.checkDeadline()
         }
     }

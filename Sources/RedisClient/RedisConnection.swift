@@ -163,6 +163,14 @@ public final class RedisConnection: Sendable {
     }
 
     private func enqueue(_ outbound: RedisOutbound) {
+        // On the event loop the channel's state is settled: once it is inactive its handlers may
+        // be gone, and a write would be dropped without completing the reply's promise.
+        guard channel.isActive else {
+            if case .command(_, let promise, _) = outbound {
+                promise.fail(RedisClientError(.connectionClosed, "the connection closed"))
+            }
+            return
+        }
         channel.write(outbound, promise: nil)
         if !flushScheduled.value {
             flushScheduled.value = true

@@ -26,12 +26,13 @@ public final class RedisServerProcess: Sendable {
     /// Whether tests that compare with Redis can run here.
     public static var isAvailable: Bool { executable != nil }
 
-    /// Starts redis-server and returns once it logs that it accepts connections.
-    public static func start(arguments: [String] = []) async throws -> RedisServerProcess {
+    /// Starts redis-server (on `port`, or a free one) and returns once it logs that it accepts
+    /// connections.
+    public static func start(arguments: [String] = [], port fixedPort: Int? = nil) async throws -> RedisServerProcess {
         guard let executable else { throw TestSupportError("redis-server is not installed") }
         var lastError: Error = TestSupportError("redis-server did not start")
         for _ in 0..<3 {  // a port found free can be taken before redis binds it
-            let port = try FreePort.find()
+            let port = try fixedPort ?? FreePort.find()
             let directory = NSTemporaryDirectory() + "redis-\(UUID().uuidString)"
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             let process = try RunningProcess.spawn(
@@ -56,6 +57,12 @@ public final class RedisServerProcess: Sendable {
         self.process = process
         self.port = port
         self.directory = directory
+    }
+
+    /// Kills the server at once (SIGKILL), as a crash would, and waits until it has exited.
+    public func kill() async {
+        if !process.hasExited { process.signal(SIGKILL) }
+        _ = await process.terminate()
     }
 
     /// Stops the server: SIGTERM to its PID (its reaper thread collects the exit status).

@@ -28,16 +28,27 @@ public final class TestServer: Sendable {
         self.broker = broker
     }
 
-    /// Starts a server of `kind` with `arguments`.
-    public static func start(_ kind: TestServerKind, arguments: [String] = []) async throws -> TestServer {
+    /// Starts a server of `kind` with `arguments`, on `port` or a free one.
+    public static func start(
+        _ kind: TestServerKind, arguments: [String] = [], port: Int? = nil
+    ) async throws
+        -> TestServer
+    {
         switch kind {
         case .redis:
-            let redis = try await RedisServerProcess.start(arguments: arguments)
+            let redis = try await RedisServerProcess.start(arguments: arguments, port: port)
             return TestServer(kind: kind, port: redis.port, redis: redis, broker: nil)
         case .broker:
-            let broker = try await TestBroker.start(arguments: arguments)
+            let broker = try await TestBroker.start(arguments: arguments + (port.map { ["--port", String($0)] } ?? []))
             return TestServer(kind: kind, port: broker.port, redis: nil, broker: broker)
         }
+    }
+
+    /// Ends the server abruptly: redis-server is killed (SIGKILL); the broker stops, closing
+    /// every connection. The port is free again when this returns.
+    public func kill() async {
+        await redis?.kill()
+        try? await broker?.stop()
     }
 
     /// Stops the server.
