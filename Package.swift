@@ -67,6 +67,7 @@ let package = Package(
             name: "TestSupport",
             dependencies: [
                 "Broker",
+                "CBrokerSupport",
                 "RESP",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -1,5 +1,7 @@
+#define _GNU_SOURCE
 #include "CBrokerSupport.h"
-#include <stdlib.h> /* defines __GLIBC__ (stddef.h alone does not), so the checks below see it */
+#include <stdlib.h>
+#include <spawn.h> /* defines __GLIBC__ (stddef.h alone does not), so the checks below see it */
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
@@ -17,6 +19,16 @@ int switchboard_heap_trim(void) {
 #if defined(__GLIBC__)
     return malloc_trim(0);
 #else
+    return 0;
+#endif
+}
+
+int switchboard_spawn_close_from(posix_spawn_file_actions_t *actions, int lowest) {
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
+    return posix_spawn_file_actions_addclosefrom_np(actions, lowest);
+#else
+    (void)actions;
+    (void)lowest;
     return 0;
 #endif
 }

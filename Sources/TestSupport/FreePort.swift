@@ -14,6 +14,25 @@ public enum FreePort {
         try channel.close().wait()
         return port
     }
+
+    /// A free port below Linux's ephemeral range (32768–60999), for a server a test stops and
+    /// starts again on the same port: the kernel never hands such a port to another test's port-0
+    /// bind in between, nor to a reconnecting client as its own source port (a self-connection).
+    public static func findStable() throws -> Int {
+        let group = MultiThreadedEventLoopGroup.singleton
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<200 {
+            let port = Int.random(in: 20_000..<32_768, using: &generator)
+            guard
+                let channel = try? ServerBootstrap(group: group)
+                    .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                    .bind(host: "127.0.0.1", port: port).wait()
+            else { continue }
+            try channel.close().wait()
+            return port
+        }
+        throw TestSupportError("no free port found below 32768")
+    }
 }
 
 #if canImport(Glibc)

@@ -1,3 +1,4 @@
+import CBrokerSupport
 import Foundation
 import NIOConcurrencyHelpers
 import NIOCore
@@ -85,6 +86,7 @@ public final class RunningProcess: Sendable {
         }
         posix_spawn_file_actions_adddup2(&actions, outputPipe[1], 1)
         posix_spawn_file_actions_adddup2(&actions, outputPipe[1], 2)
+        closeInheritedDescriptors(&actions)
         let pid: pid_t
         do {
             pid = try spawn(executable, arguments, actions: &actions, newSession: false)
@@ -116,6 +118,7 @@ public final class RunningProcess: Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, slavePath, O_RDWR, 0)
         posix_spawn_file_actions_adddup2(&actions, 0, 1)
         posix_spawn_file_actions_adddup2(&actions, 0, 2)
+        closeInheritedDescriptors(&actions)
         let pid: pid_t
         do {
             pid = try spawn(executable, arguments, actions: &actions, newSession: true)
@@ -275,4 +278,11 @@ private func makeStreamPair(_ fds: inout [Int32]) -> Bool {
     #else
         socketpair(AF_UNIX, SOCK_STREAM, 0, &fds) == 0
     #endif
+}
+
+/// Closes every descriptor above stderr in the child. Sockets the test process has open (a
+/// broker's listener, say) may lack close-on-exec; a child that inherited one would keep the
+/// port bound after the test closed it, and restarting a server on that port would fail.
+private func closeInheritedDescriptors(_ actions: inout posix_spawn_file_actions_t) {
+    _ = switchboard_spawn_close_from(&actions, 3)
 }

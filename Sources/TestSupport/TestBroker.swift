@@ -19,8 +19,13 @@ public final class TestBroker: Sendable {
         var logger = Logger(label: "test.broker")
         logger.logLevel = .warning
         let server = BrokerServer(configuration: configuration, logger: logger)
-        let port = try await server.start()
-        return TestBroker(server: server, port: port)
+        do {
+            let port = try await server.start()
+            return TestBroker(server: server, port: port)
+        } catch {
+            try? await server.shutdown()
+            throw error
+        }
     }
 
     /// Starts a broker configured by `redis-server`-style arguments (`["--requirepass", "secret"]`),

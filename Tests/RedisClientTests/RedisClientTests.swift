@@ -42,7 +42,7 @@ import TestSupport
     @Test(arguments: TestServerKind.allCases)
     func reconnectsAfterTheServerDiesAndComesBack(_ kind: TestServerKind) async throws {
         guard kind.isAvailable else { return }
-        var server = try await TestServer.start(kind, arguments: ["--requirepass", "pw"])
+        var server = try await TestServer.start(kind, arguments: ["--requirepass", "pw"], port: FreePort.findStable())
         let port = server.port
         let client = try Self.client(port: port) {
             $0.url.password = "pw"
@@ -83,7 +83,7 @@ import TestSupport
 
     @Test func queuedCommandsWaitForTheConnection() async throws {
         let kind = TestServerKind.broker
-        var server = try await TestServer.start(kind)
+        var server = try await TestServer.start(kind, port: FreePort.findStable())
         let port = server.port
         let client = try Self.client(port: port) {
             $0.disconnectedBehavior = .queue(limit: 3, timeout: .seconds(30))

@@ -40,7 +40,11 @@ public final class BrokerServer: Service, @unchecked Sendable {
             precondition(!self.isStarted, "BrokerServer.start() called twice")
             self.isStarted = true
             self.core.onShutdown = { [weak self] in self?.stopOnLoop() }
-            return self.bindAll()
+            // A failed start stops the server, so `stopped` completes and `shutdown()` works.
+            return self.bindAll().flatMapErrorThrowing { error in
+                self.stopOnLoop()
+                throw error
+            }
         }.flatMap { $0 }.get()
     }
 
