@@ -17,23 +17,27 @@
 ///
 /// Memory. Redis spends a 24-byte `dictEntry`, a key `sds`, a 16-byte `robj` with an embedded
 /// string and an 8-byte bucket pointer on a key with a 16-byte value — three allocations.
-/// Here a key costs one 56-byte entry in an arena plus a 4-byte bucket index (between 1 and 2
-/// of them per key), with no heap object at all when the key and the value
-/// are at most 22 bytes each: keys and `StringValue`s keep short bytes in place (24 bytes each,
-/// `CompactKey`, `InlineBytes`), and entries live in fixed 1024-entry chunks addressed by
-/// `Int32` indices, chained through an `Int32` `next`, so there are no per-key pointers or
-/// object headers, a growing arena never copies what it holds, and its slack is under one chunk.
+/// Here a key costs one 64-byte entry in an arena (stride 64: the 4-byte access stamp took the
+/// fields past the earlier 56) plus a 4-byte bucket index (between 1 and 2 of them per key),
+/// with no heap object at all when the key and the value are at most 22 bytes each: keys and
+/// `StringValue`s keep short bytes in place (24 bytes each, `CompactKey`, `InlineBytes`), and
+/// entries live in fixed 1024-entry chunks addressed by `Int32` indices, chained through an
+/// `Int32` `next`, so there are no per-key pointers or object headers, a growing arena never
+/// copies what it holds, and its slack is under one chunk.
 /// Bucket tables are paged (`BucketTable`), so starting a resize allocates nothing big at once.
 /// Longer keys or values take one array each. Removed entries go on a free list and are reused;
 /// the arena does not give chunks back until `removeAll()`.
 ///
 /// Measured with a throwaway program (release, `swiftc -O -wmo`, this 2-core shared machine),
-/// 1,000,000 keys `key:%012d` with 16-byte values: RSS grew 60 bytes per key (`Entry` stride 56,
-/// 2^20 buckets); insert ~0.7 µs, lookup ~0.26 µs, remove ~0.33 µs, `randomKey` ~0.6 µs, a
-/// full SCAN (COUNT 100) 0.45 s; a `[[UInt8]: [UInt8]]` on the same keys: insert ~1.0 µs, lookup
-/// ~0.33 µs. No insert stalled at a resize (the few >0.2 ms outliers were at arbitrary keys,
-/// i.e. scheduling). redis-server 7.0.15 after `DEBUG POPULATE 1000000 key:00000 16` (16-byte
-/// keys and values): `used_memory` 121 MB (~120 bytes per key), RSS 135 MB.
+/// 1,000,000 keys `key:%012d` with 16-byte values, before the access stamp: RSS grew 60 bytes
+/// per key (`Entry` stride 56, 2^20 buckets); insert ~0.7 µs, lookup ~0.26 µs, remove ~0.33 µs,
+/// `randomKey` ~0.6 µs, a full SCAN (COUNT 100) 0.45 s; a `[[UInt8]: [UInt8]]` on the same keys:
+/// insert ~1.0 µs, lookup ~0.33 µs. No insert stalled at a resize (the few >0.2 ms outliers were
+/// at arbitrary keys, i.e. scheduling). redis-server 7.0.15 after `DEBUG POPULATE 1000000
+/// key:00000 16` (16-byte keys and values): `used_memory` 121 MB (~120 bytes per key), RSS 135 MB.
+/// With the access stamp (stride 64), the whole broker loaded with the same 1,000,000 keys over
+/// the wire (`tools/bench-broker`'s memory measurement): `used_memory` and RSS both grew ~68–70
+/// bytes per key (64 + 4 × 2^20 / 10^6 bucket bytes), against ~120–130 for redis-server.
 ///
 /// The structure is a value type (copy-on-write through its arrays) and is not thread-safe on
 /// its own: the broker's one event loop owns every database, as in Redis. At most
