@@ -157,6 +157,8 @@ struct InfoReport {
 
     func memory() -> [(String, String)] {
         let (used, rss) = Self.memoryUsage()
+        core.stats.peakMemory = max(core.stats.peakMemory, used)
+        let peak = core.stats.peakMemory
         let total = Int(sysconf(Int32(_SC_PHYS_PAGES))) * Int(sysconf(Int32(_SC_PAGESIZE)))
         let maxMemory = core.configuration.maxMemory
         return [
@@ -164,7 +166,8 @@ struct InfoReport {
             ("used_memory_human", Self.human(used)),
             ("used_memory_rss", String(rss)),
             ("used_memory_rss_human", Self.human(rss)),
-            ("used_memory_peak", String(max(used, rss > 0 ? used : 0))),
+            ("used_memory_peak", String(peak)),
+            ("used_memory_peak_human", Self.human(peak)),
             ("total_system_memory", String(total)),
             ("total_system_memory_human", Self.human(total)),
             ("maxmemory", String(maxMemory)),

@@ -1,3 +1,4 @@
+import CBrokerSupport
 import BrokerStorage
 import Collections
 import Logging
@@ -292,6 +293,7 @@ final class BrokerCore {
     private func cronTick() {
         let now = Self.now()
         refreshAccessClock()
+        stats.peakMemory = max(stats.peakMemory, Int(switchboard_heap_bytes_in_use()))
         activeExpireCycle()
         rehashDatabases()
         stats.opsSamples.record(value: stats.totalCommandsProcessed, now: now)

@@ -19,6 +19,8 @@ struct BrokerStats {
     var queryBufferLimitDisconnections = 0
     /// Keys removed because their expiry passed, lazily or actively (`expired_keys`).
     var expiredKeys = 0
+    /// The most heap seen in use (`used_memory_peak`), sampled by the cron and by `INFO`.
+    var peakMemory = 0
     /// Key lookups by reading commands that found / did not find the key (`keyspace_hits`/`_misses`).
     var keyspaceHits = 0
     var keyspaceMisses = 0
