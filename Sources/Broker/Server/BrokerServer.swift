@@ -20,6 +20,12 @@ public final class BrokerServer: Service, @unchecked Sendable {
     private var isStarted = false
     private var isStopped = false
 
+    deinit {
+        // A server dropped without `shutdown()` (a failed test, say) must not trip NIO's
+        // leaked-promise check; its thread is the embedder's to end.
+        stopped.succeed(())
+    }
+
     /// The configuration the server was made with.
     public let configuration: BrokerConfiguration
 
