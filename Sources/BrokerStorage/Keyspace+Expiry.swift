@@ -5,7 +5,8 @@ extension Keyspace {
         public var sampled: Int
         /// Those of them that had expired and were removed.
         public var expired: Int
-        /// The sum of the time left (milliseconds) of those that had not expired.
+        /// The sum of the time left (milliseconds) of those that had not expired. It wraps on
+        /// overflow, as Redis's `long long` sum does: deadlines may be as late as `Int64.max`.
         public var ttlSum: Int64 = 0
         /// How many keys `ttlSum` adds up.
         public var ttlSamples: Int = 0
@@ -57,7 +58,7 @@ extension Keyspace {
                 removeEntry(slot.entry, onRemove: onExpired)
                 result.expired += 1
             } else {
-                result.ttlSum += slot.deadline - now
+                result.ttlSum &+= slot.deadline - now
                 result.ttlSamples += 1
                 position += 1
             }

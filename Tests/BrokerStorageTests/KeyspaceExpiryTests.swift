@@ -86,4 +86,15 @@ struct KeyspaceExpiryTests {
         #expect(keyspace.count == persistent.count)
         #expect(keyspace.expiringCount == 0)
     }
+
+    @Test("time left as late as Int64.max wraps the sum instead of trapping, as Redis's sum does")
+    func farDeadlines() {
+        var keyspace = Keyspace()
+        // `SET k v PXAT 9223372036854775807` is accepted by Redis and by the broker.
+        keyspace.setValue(stringValue(""), forKey: bytes("a"), expiresAt: .max)
+        keyspace.setValue(stringValue(""), forKey: bytes("b"), expiresAt: .max)
+        let round = keyspace.removeExpired(sampling: 20, now: 1)
+        let wrapped = (0..<20).reduce(Int64(0)) { sum, _ in sum &+ (.max - 1) }
+        #expect(round == .init(sampled: 20, expired: 0, ttlSum: wrapped, ttlSamples: 20))
+    }
 }

@@ -6,24 +6,14 @@ import TestSupport
 /// Expiry the differential corpus cannot pin down, because it happens inside the server on a timer.
 @Suite struct ActiveExpiryTests {
     /// A key nobody reads goes away by active expiry (the cron's sampling), not only on access.
-    ///
-    /// There is no event a client can wait for when the server's cron removes a key, so this polls
-    /// `DBSIZE` (which, as in Redis, counts a key until it is collected and never expires it itself)
-    /// at most every 10 ms for at most 2 s. At the default `hz 10` the cron runs every 100 ms.
+    /// At the default `hz 10` the cron runs every 100 ms; `pollDBSize` says why this polls.
     @Test func unreadKeyDisappearsByActiveExpiry() async throws {
         let broker = try await TestBroker.start()
         let connection = try await RESPTestConnection.connect(port: broker.port)
         #expect(try await connection.call(["SET", "short", "v", "PX", "50"]).description == "+OK\\r\\n")
         #expect(try await connection.call(["SET", "long", "v", "EX", "100"]).description == "+OK\\r\\n")
-        var size = ""
-        let clock = ContinuousClock()
-        let deadline = clock.now.advanced(by: .seconds(2))
-        while clock.now < deadline {
-            size = try await connection.call(["DBSIZE"]).description
-            if size == ":1\\r\\n" { break }
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        #expect(size == ":1\\r\\n", "the expired key was not collected within 2 s")
+        let size = try await Self.pollDBSize(on: connection) { $0 == 1 }
+        #expect(size == 1, "the expired key was not collected within 2 s")
         let stats = try await connection.info("stats")
         // Collected by the cron, not by a lookup: no read touched either key.
         #expect(stats["expired_keys"] == "1")
@@ -34,6 +24,48 @@ import TestSupport
         #expect(ttl == .integer(100) || ttl == .integer(99) || ttl == .integer(98))
         await connection.close()
         try await broker.stop()
+    }
+
+    /// Keys with the latest deadline Redis accepts are sampled by the cron like any other: the sums
+    /// of their time left wrap, as Redis's `long long` sums do, rather than trapping on overflow
+    /// and taking the broker down (which two such keys did).
+    @Test func farDeadlinesDoNotStopTheCron() async throws {
+        let broker = try await TestBroker.start()
+        let connection = try await RESPTestConnection.connect(port: broker.port)
+        // One far key, then three short-lived ones, and again: every round of 20 samples holds
+        // both kinds, so each round's sum of time left overflows, and as more than 10% of each
+        // round has expired, the cycle runs round after round and adds their sums up.
+        let far = "9223372036854775807"
+        let replies = try await connection.pipeline(
+            (0..<100).flatMap { i in
+                [["SET", "far\(i)", "v", "PXAT", far]] + (0..<3).map { ["SET", "short\(i).\($0)", "v", "PX", "50"] }
+            }.map { $0.map { Array($0.utf8) } })
+        #expect(replies.allSatisfy { $0.description == "+OK\\r\\n" })
+        // The first cycle collects most short keys (the last few may take many cycles to be drawn).
+        let size = try await Self.pollDBSize(on: connection) { $0 <= 130 }
+        #expect(size <= 130, "the expired keys were not collected within 2 s")
+        #expect(try await connection.call(["PING"]).description == "+PONG\\r\\n")
+        let exists = try await connection.call(["EXISTS"] + (0..<100).map { "far\($0)" })
+        #expect(exists.description == ":100\\r\\n")
+        await connection.close()
+        try await broker.stop()
+    }
+
+    /// `DBSIZE` once it satisfies `done`, or after 2 s. There is no event a client can wait for
+    /// when the server's cron removes a key, so this polls (at most every 10 ms); `DBSIZE`, as in
+    /// Redis, counts a key until it is collected and never expires it itself.
+    static func pollDBSize(on connection: RESPTestConnection, until done: (Int) -> Bool) async throws -> Int {
+        var size = -1
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: .seconds(2))
+        while clock.now < deadline {
+            let reply = try await connection.call(["DBSIZE"])
+            guard case .integer(let n) = reply.value else { throw TestSupportError("DBSIZE replied \\(reply)") }
+            size = Int(n)
+            if done(size) { break }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        return size
     }
 
     /// Lazy expiry: a key read after its deadline is deleted by that read and counted.

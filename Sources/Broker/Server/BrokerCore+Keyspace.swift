@@ -99,7 +99,7 @@ extension BrokerCore {
                     notifyKeyspaceEvent(KeyspaceEventFlags.expired, event: "expired", key: $0, database: index)
                 }
                 expired += round.expired
-                ttlSum += round.ttlSum
+                ttlSum &+= round.ttlSum  // wraps, as in Redis: `SET k v PXAT 9223372036854775807` is valid
                 ttlSamples += round.ttlSamples
                 rounds += 1
                 if round.sampled == 0 || round.expired * 100 / round.sampled <= acceptableStalePercent { break }
