@@ -72,6 +72,18 @@ public final class RedisSubscriber: Sendable, Service {
         var allConfirmed: [EventLoopPromise<Void>] = []
         /// How many entries the resubscription still waits for.
         var awaitedCount = 0
+        /// Callers of `unsubscribe` waiting for the server's confirmation, per name.
+        var unsubscribing: [Kind: [ByteBuffer: [EventLoopPromise<Void>]]] = [
+            .channel: [:], .pattern: [:], .shardChannel: [:],
+        ]
+
+        /// Releases every `unsubscribe` waiter (the connection they wait on is gone).
+        func releaseUnsubscribing() {
+            for kind in Kind.allCases {
+                for promises in unsubscribing[kind]!.values { for p in promises { p.succeed(()) } }
+                unsubscribing[kind] = [:]
+            }
+        }
 
         /// An entry of the resubscription was confirmed or removed.
         func resubscriptionProgressed() {
@@ -140,6 +152,7 @@ public final class RedisSubscriber: Sendable, Service {
             }
             for promise in registry.allConfirmed { promise.fail(error) }
             registry.allConfirmed = []
+            registry.releaseUnsubscribing()
         }.get()
     }
 
@@ -153,14 +166,18 @@ public final class RedisSubscriber: Sendable, Service {
     /// other handlers already listen to costs no command. While disconnected the subscription
     /// fails with `notConnected` (fail fast) or waits for the connection (queue behaviour, up to
     /// the queue timeout); with reconnection on it lives across reconnects.
-    public func subscribe(_ kind: Kind = .channel, _ names: [String], handler: @escaping Handler) async throws
+    public func subscribe(
+        _ kind: Kind = .channel, _ names: [String], handler: @escaping Handler
+    ) async throws
         -> RedisSubscription
     {
         try await subscribe(kind, names.map { ByteBuffer(string: $0) }, handler: handler)
     }
 
     /// Subscribes `handler` to `names` given as bytes.
-    public func subscribe(_ kind: Kind = .channel, _ names: [ByteBuffer], handler: @escaping Handler) async throws
+    public func subscribe(
+        _ kind: Kind = .channel, _ names: [ByteBuffer], handler: @escaping Handler
+    ) async throws
         -> RedisSubscription
     {
         precondition(!names.isEmpty, "subscribe needs at least one name")
@@ -179,9 +196,10 @@ public final class RedisSubscriber: Sendable, Service {
     }
 
     /// Removes a subscription's handler; names no other handler listens to are unsubscribed on
-    /// the server.
+    /// the server, and this returns once the server has confirmed that (or the connection is gone,
+    /// or the command timeout passed).
     public func unsubscribe(_ subscription: RedisSubscription) async {
-        try? await eventLoop.submit { self.deregister(subscription) }.get()
+        try? await eventLoop.flatSubmit { self.deregister(subscription) }.get()
     }
 
     /// The messages of `names` as an async sequence; ending the iteration (or dropping the
@@ -223,7 +241,9 @@ public final class RedisSubscriber: Sendable, Service {
 
     // MARK: - On the event loop
 
-    private func register(_ kind: Kind, _ names: [ByteBuffer], handler: @escaping Handler) throws
+    private func register(
+        _ kind: Kind, _ names: [ByteBuffer], handler: @escaping Handler
+    ) throws
         -> (RedisSubscription, EventLoopFuture<Void>)
     {
         let registry = self.registry.value
@@ -273,7 +293,8 @@ public final class RedisSubscriber: Sendable, Service {
         return (RedisSubscription(id: id, kind: kind, names: names), confirmed)
     }
 
-    private func deregister(_ subscription: RedisSubscription) {
+    @discardableResult
+    private func deregister(_ subscription: RedisSubscription) -> EventLoopFuture<Void> {
         let registry = self.registry.value
         var toSend: [ByteBuffer] = []
         for name in Set(subscription.names) {
@@ -289,9 +310,23 @@ public final class RedisSubscriber: Sendable, Service {
                 registry.entries[subscription.kind]![name] = entry
             }
         }
-        if let connection = manager.connection, !toSend.isEmpty {
-            send(subscription.kind.unsubscribe, toSend, on: connection)
+        guard let connection = manager.connection, !toSend.isEmpty else { return eventLoop.makeSucceededVoidFuture() }
+        send(subscription.kind.unsubscribe, toSend, on: connection)
+        let confirmations = toSend.map { name -> EventLoopFuture<Void> in
+            let promise = eventLoop.makePromise(of: Void.self)
+            registry.unsubscribing[subscription.kind]![name, default: []].append(promise)
+            return promise.futureResult
         }
+        // Done at the confirmations, or when the connection goes (and the server's subscriptions
+        // with it), or after the command timeout.
+        let done = eventLoop.makePromise(of: Void.self)
+        let timer = configuration.commandTimeout.map { timeout in
+            eventLoop.scheduleTask(in: timeout) { done.succeed(()) }
+        }
+        done.futureResult.whenComplete { _ in timer?.cancel() }
+        EventLoopFuture.andAllComplete(confirmations, on: eventLoop).whenComplete { _ in done.succeed(()) }
+        connection.closeFuture.whenComplete { _ in done.succeed(()) }
+        return done.futureResult
     }
 
     /// Writes `command` with `names`, at most `batchSize` names a command.
@@ -313,6 +348,7 @@ public final class RedisSubscriber: Sendable, Service {
     private func resubscribe(on connection: RedisConnection) -> EventLoopFuture<Void> {
         eventLoop.flatSubmit {
             let registry = self.registry.value
+            registry.releaseUnsubscribing()
             var total = 0
             for kind in Kind.allCases {
                 var names: [ByteBuffer] = []
@@ -394,7 +430,12 @@ public final class RedisSubscriber: Sendable, Service {
             for waiter in waiters { waiter.succeed(()) }
             if progressed { registry.resubscriptionProgressed() }
         case .unsubscribe, .punsubscribe, .sunsubscribe:
-            return
+            guard case .bulkString(let name) = items[1] else { return }
+            let target: Kind = kind == .unsubscribe ? .channel : kind == .punsubscribe ? .pattern : .shardChannel
+            guard var waiters = registry.unsubscribing[target]![name], !waiters.isEmpty else { return }
+            let first = waiters.removeFirst()
+            registry.unsubscribing[target]![name] = waiters.isEmpty ? nil : waiters
+            first.succeed(())
         }
     }
 }

@@ -13,7 +13,7 @@ import TestSupport
         #expect(try await connection.call(["SET", "short", "v", "PX", "50"]).description == "+OK\\r\\n")
         #expect(try await connection.call(["SET", "long", "v", "EX", "100"]).description == "+OK\\r\\n")
         let size = try await Self.pollDBSize(on: connection) { $0 == 1 }
-        #expect(size == 1, "the expired key was not collected within 2 s")
+        #expect(size == 1, "the expired key was not collected within 10 s")
         let stats = try await connection.info("stats")
         // Collected by the cron, not by a lookup: no read touched either key.
         #expect(stats["expired_keys"] == "1")
@@ -21,7 +21,11 @@ import TestSupport
         #expect(stats["keyspace_misses"] == "0")
         // The key with a far deadline stays (its TTL may have ticked down while we polled).
         let ttl = try await connection.call(["TTL", "long"]).value
-        #expect(ttl == .integer(100) || ttl == .integer(99) || ttl == .integer(98))
+        if case .integer(let seconds) = ttl {
+            #expect((90...100).contains(seconds), "TTL \(seconds)")
+        } else {
+            Issue.record("TTL replied \(ttl)")
+        }
         await connection.close()
         try await broker.stop()
     }
@@ -43,7 +47,7 @@ import TestSupport
         #expect(replies.allSatisfy { $0.description == "+OK\\r\\n" })
         // The first cycle collects most short keys (the last few may take many cycles to be drawn).
         let size = try await Self.pollDBSize(on: connection) { $0 <= 130 }
-        #expect(size <= 130, "the expired keys were not collected within 2 s")
+        #expect(size <= 130, "the expired keys were not collected within 10 s")
         #expect(try await connection.call(["PING"]).description == "+PONG\\r\\n")
         let exists = try await connection.call(["EXISTS"] + (0..<100).map { "far\($0)" })
         #expect(exists.description == ":100\\r\\n")
@@ -51,13 +55,13 @@ import TestSupport
         try await broker.stop()
     }
 
-    /// `DBSIZE` once it satisfies `done`, or after 2 s. There is no event a client can wait for
+    /// `DBSIZE` once it satisfies `done`, or after 10 s (a bound for a loaded machine). There is no event a client can wait for
     /// when the server's cron removes a key, so this polls (at most every 10 ms); `DBSIZE`, as in
     /// Redis, counts a key until it is collected and never expires it itself.
     static func pollDBSize(on connection: RESPTestConnection, until done: (Int) -> Bool) async throws -> Int {
         var size = -1
         let clock = ContinuousClock()
-        let deadline = clock.now.advanced(by: .seconds(2))
+        let deadline = clock.now.advanced(by: .seconds(10))
         while clock.now < deadline {
             let reply = try await connection.call(["DBSIZE"])
             guard case .integer(let n) = reply.value else { throw TestSupportError("DBSIZE replied \\(reply)") }
@@ -88,7 +92,7 @@ import TestSupport
     /// `INFO keyspace`'s `avg_ttl` is the expiry cron's running estimate of the time left on keys
     /// with an expiry (Redis's `activeExpireCycle`): it appears once the cron has sampled them
     /// and lies within the TTLs set; it goes back to 0 once no key has an expiry. Polled like
-    /// `DBSIZE` above (at most every 10 ms, at most 2 s), since the cron gives no event.
+    /// `DBSIZE` above (at most every 10 ms, at most 10 s), since the cron gives no event.
     @Test func averageTTLFollowsTheKeysWithAnExpiry() async throws {
         let broker = try await TestBroker.start()
         let connection = try await RESPTestConnection.connect(port: broker.port)
@@ -101,7 +105,7 @@ import TestSupport
         }
         func poll(until condition: (Int) -> Bool) async throws -> Int? {
             let clock = ContinuousClock()
-            let deadline = clock.now.advanced(by: .seconds(2))
+            let deadline = clock.now.advanced(by: .seconds(10))
             var value = try await averageTTL()
             while clock.now < deadline, !(value.map(condition) ?? false) {
                 try await Task.sleep(for: .milliseconds(10))

@@ -119,14 +119,15 @@ import TestSupport
             for _ in 0..<32 { commands.writeImmutableBuffer(RESPValue.command(["PUBLISH", "feed", message])) }
             let started = ContinuousClock.now
             var receivers: Int64 = 1
-            while receivers == 1 && ContinuousClock.now - started < .seconds(10) {
+            // The bound is generous: on a loaded machine each round of the publisher is slow.
+            while receivers == 1 && ContinuousClock.now - started < .seconds(30) {
                 try await publisher.send(raw: commands)
                 for reply in try await publisher.readReplies(32) {
                     guard case .integer(let n) = reply.value else { throw TestSupportError("PUBLISH replied \(reply)") }
                     receivers = n
                 }
             }
-            #expect(receivers == 0, "cut off within 10 s")
+            #expect(receivers == 0, "cut off within 30 s")
             #expect(ContinuousClock.now - started > .seconds(1), "not before the soft limit's second has passed")
             _ = try await slow.drainUntilEnd(timeout: .seconds(10))
             #expect(

@@ -15,10 +15,11 @@ import TestSupport
     ) throws -> RedisClient {
         var configuration = try RedisClientConfiguration("redis://127.0.0.1:\(port)")
         configuration.reconnect = .init(initialDelay: .milliseconds(20), maximumDelay: .milliseconds(200))
+        configuration.connectTimeout = TestClients.connectTimeout
         configure(&configuration)
         var logger = Logger(label: "test.redis")
         logger.logLevel = .error
-        return RedisClient(configuration: configuration, logger: logger)
+        return RedisClient(configuration: configuration, eventLoopGroup: TestClients.group, logger: logger)
     }
 
     /// Waits (by the state stream, no polling) until `client` reports a state `matching`.
@@ -95,7 +96,11 @@ import TestSupport
         async let a = client.send("INCR", "n")
         async let b = client.send("INCR", "n")
         async let c = client.send("INCR", "n")
-        while await client.queuedCommandCount() < 3 { await Task.yield() }
+        // The three are submitted by child tasks; wait (bounded) until all three are queued.
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: .seconds(10))
+        while await client.queuedCommandCount() < 3 && clock.now < deadline { await Task.yield() }
+        #expect(await client.queuedCommandCount() == 3)
         await #expect {
             try await client.send("PING")
         } throws: { error in

@@ -12,9 +12,9 @@ import TestSupport
         _ server: TestServer, _ configure: (inout RedisClientConfiguration) -> Void = { _ in }
     ) async throws -> RedisConnection {
         var configuration = try RedisClientConfiguration("redis://127.0.0.1:\(server.port)")
+        configuration.connectTimeout = TestClients.connectTimeout
         configure(&configuration)
-        return try await RedisConnection.connect(
-            configuration: configuration, eventLoop: MultiThreadedEventLoopGroup.singleton.next())
+        return try await RedisConnection.connect(configuration: configuration, eventLoop: TestClients.group.next())
     }
 
     static func withServer(
@@ -149,7 +149,7 @@ import TestSupport
         var configuration = try RedisClientConfiguration("redis://127.0.0.1:\(port)")
         configuration.commandTimeout = .milliseconds(200)
         let connection = try await RedisConnection.connect(
-            configuration: configuration, eventLoop: MultiThreadedEventLoopGroup.singleton.next())
+            configuration: configuration, eventLoop: TestClients.group.next())
         await #expect {
             try await connection.send(RedisCommand("PING"))
         } throws: { error in
@@ -160,7 +160,7 @@ import TestSupport
         configuration.connectTimeout = .milliseconds(200)
         await #expect {
             try await RedisConnection.connect(
-                configuration: configuration, eventLoop: MultiThreadedEventLoopGroup.singleton.next())
+                configuration: configuration, eventLoop: TestClients.group.next())
         } throws: { error in
             (error as? RedisClientError)?.code == .connectTimeout
         }

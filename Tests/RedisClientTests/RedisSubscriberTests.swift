@@ -9,11 +9,14 @@ import TestSupport
 /// The subscriber against redis-server and the broker: channels, patterns and shard channels,
 /// shared server subscriptions, many channels, RESP3, the async-sequence API, resubscription.
 @Suite struct RedisSubscriberTests {
-    static func configuration(port: Int, _ configure: (inout RedisClientConfiguration) -> Void = { _ in }) throws
+    static func configuration(
+        port: Int, _ configure: (inout RedisClientConfiguration) -> Void = { _ in }
+    ) throws
         -> RedisClientConfiguration
     {
         var configuration = try RedisClientConfiguration("redis://127.0.0.1:\(port)")
         configuration.reconnect = .init(initialDelay: .milliseconds(20), maximumDelay: .milliseconds(200))
+        configuration.connectTimeout = TestClients.connectTimeout
         configure(&configuration)
         return configuration
     }
@@ -67,9 +70,11 @@ import TestSupport
         let server = try await TestServer.start(kind)
         let subscriber = RedisSubscriber(
             configuration: try Self.configuration(port: server.port) { $0.protocolVersion = version },
-            logger: Self.quiet)
+            eventLoopGroup: TestClients.group, logger: Self.quiet)
         try await subscriber.connect()
-        let publisher = RedisClient(configuration: try Self.configuration(port: server.port), logger: Self.quiet)
+        let publisher = RedisClient(
+            configuration: try Self.configuration(port: server.port), eventLoopGroup: TestClients.group,
+            logger: Self.quiet)
         try await publisher.connect()
 
         let channels = Inbox()
@@ -117,9 +122,13 @@ import TestSupport
     func twentyThousandChannels(_ kind: TestServerKind) async throws {
         guard kind.isAvailable else { return }
         let server = try await TestServer.start(kind)
-        let subscriber = RedisSubscriber(configuration: try Self.configuration(port: server.port), logger: Self.quiet)
+        let subscriber = RedisSubscriber(
+            configuration: try Self.configuration(port: server.port), eventLoopGroup: TestClients.group,
+            logger: Self.quiet)
         try await subscriber.connect()
-        let publisher = RedisClient(configuration: try Self.configuration(port: server.port), logger: Self.quiet)
+        let publisher = RedisClient(
+            configuration: try Self.configuration(port: server.port), eventLoopGroup: TestClients.group,
+            logger: Self.quiet)
         try await publisher.connect()
         let inbox = Inbox()
         let names = (0..<20_000).map { "group:\($0)" }
@@ -145,14 +154,19 @@ import TestSupport
     func asyncSequenceUnsubscribesWhenDone(_ kind: TestServerKind) async throws {
         guard kind.isAvailable else { return }
         let server = try await TestServer.start(kind)
-        let subscriber = RedisSubscriber(configuration: try Self.configuration(port: server.port), logger: Self.quiet)
-        let publisher = RedisClient(configuration: try Self.configuration(port: server.port), logger: Self.quiet)
+        let subscriber = RedisSubscriber(
+            configuration: try Self.configuration(port: server.port), eventLoopGroup: TestClients.group,
+            logger: Self.quiet)
+        let publisher = RedisClient(
+            configuration: try Self.configuration(port: server.port), eventLoopGroup: TestClients.group,
+            logger: Self.quiet)
         try await publisher.connect()
         let received = try await subscriber.withSubscription(.pattern, ["room:*"]) { messages in
             for i in 0..<3 { try await publisher.send("PUBLISH", .string("room:\(i)"), .string("hi \(i)")) }
             var texts: [String] = []
             for await message in messages {
-                texts.append("\(String(buffer: message.channel)) \(String(buffer: message.payload)) \(message.isFromPattern)")
+                texts.append(
+                    "\(String(buffer: message.channel)) \(String(buffer: message.payload)) \(message.isFromPattern)")
                 if texts.count == 3 { break }
             }
             return texts
@@ -173,7 +187,8 @@ import TestSupport
         var server = try await TestServer.start(kind, arguments: ["--requirepass", "pw"], port: FreePort.findStable())
         let port = server.port
         let subscriber = RedisSubscriber(
-            configuration: try Self.configuration(port: port) { $0.url.password = "pw" }, logger: Self.quiet)
+            configuration: try Self.configuration(port: port) { $0.url.password = "pw" },
+            eventLoopGroup: TestClients.group, logger: Self.quiet)
         try await subscriber.connect()
         let channels = Inbox()
         let patterns = Inbox()
@@ -187,7 +202,8 @@ import TestSupport
         server = try await TestServer.start(kind, arguments: ["--requirepass", "pw"], port: port)
         for await state in subscriber.stateChanges() where state == .connected { break }
         let publisher = RedisClient(
-            configuration: try Self.configuration(port: port) { $0.url.password = "pw" }, logger: Self.quiet)
+            configuration: try Self.configuration(port: port) { $0.url.password = "pw" },
+            eventLoopGroup: TestClients.group, logger: Self.quiet)
         try await publisher.connect()
         // Subscriptions are back before `connected`: each publish reaches exactly one subscriber.
         #expect(try await publisher.send("PUBLISH", "c2499", "after") == .integer(1))
@@ -204,7 +220,8 @@ import TestSupport
     @Test func subscribingWhileDisconnectedFailsFast() async throws {
         let refusing = try RefusingPort()
         let subscriber = RedisSubscriber(
-            configuration: try Self.configuration(port: refusing.port), logger: Self.quiet)
+            configuration: try Self.configuration(port: refusing.port), eventLoopGroup: TestClients.group,
+            logger: Self.quiet)
         await #expect {
             try await subscriber.subscribe(.channel, ["x"]) { _, _ in }
         } throws: { error in

@@ -1,5 +1,15 @@
+import NIOCore
+import NIOPosix
 import RedisClient
 import Testing
+
+/// The event loops the client tests run their clients on: their own, so a long task another suite
+/// runs on NIO's shared singleton loops cannot delay their replies; and generous connect
+/// timeouts, as the whole suite runs in parallel on two cores.
+enum TestClients {
+    static let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+    static let connectTimeout = TimeAmount.seconds(30)
+}
 
 @Suite struct RedisURLTests {
     @Test(arguments: [
