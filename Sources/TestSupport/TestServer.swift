@@ -1,3 +1,11 @@
+import NIOCore
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// Which server a test runs against.
 public enum TestServerKind: String, Sendable, CaseIterable, CustomStringConvertible {
     /// Debian's `redis-server`, the reference.
@@ -39,8 +47,23 @@ public final class TestServer: Sendable {
             let redis = try await RedisServerProcess.start(arguments: arguments, port: port)
             return TestServer(kind: kind, port: redis.port, redis: redis, broker: nil)
         case .broker:
-            let broker = try await TestBroker.start(arguments: arguments + (port.map { ["--port", String($0)] } ?? []))
-            return TestServer(kind: kind, port: broker.port, redis: nil, broker: broker)
+            guard let port else {
+                let broker = try await TestBroker.start(arguments: arguments)
+                return TestServer(kind: kind, port: broker.port, redis: nil, broker: broker)
+            }
+            // Restarting on a port just closed: while the whole suite runs, the kernel now and
+            // then still reports it in use for a moment. No event says when it is free, so retry
+            // (bounded: 50 times, 100 ms apart).
+            var attempt = 0
+            while true {
+                do {
+                    let broker = try await TestBroker.start(arguments: arguments + ["--port", String(port)])
+                    return TestServer(kind: kind, port: broker.port, redis: nil, broker: broker)
+                } catch let error as IOError where error.errnoCode == EADDRINUSE && attempt < 50 {
+                    attempt += 1
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+            }
         }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import RESP
 import Testing
 import TestSupport
 
@@ -84,5 +85,37 @@ struct BrokerExecutableTests {
         let version = try RunningProcess.spawn(path, ["--version"])
         #expect(try await version.output.waitForEnd().contains("redis-compatible=7.0.15"))
         #expect(try await version.waitForExit() == 0)
+    }
+
+    /// `INFO memory` follows the data: `used_memory` grows with the keys and falls after
+    /// `FLUSHALL`, while `used_memory_peak` keeps the high-water mark. The program runs in its own
+    /// process, so its heap holds only the broker's data (an in-process broker shares the test
+    /// process's heap with every other test running).
+    @Test func infoMemoryFollowsTheData() async throws {
+        let (process, port) = try await Self.startBroker()
+        let connection = try await RESPTestConnection.connect(port: port)
+        func memory() async throws -> (used: Int, peak: Int) {
+            let info = try await connection.info("memory")
+            return (Int(info["used_memory"] ?? "") ?? -1, Int(info["used_memory_peak"] ?? "") ?? -1)
+        }
+        let before = try await memory()
+        do {
+            var batch = ByteBuffer()
+            for i in 0..<50_000 {
+                batch.writeImmutableBuffer(RESPValue.command(["SET", "key:\(i)", String(repeating: "v", count: 100)]))
+            }
+            try await connection.send(raw: batch)
+            _ = try await connection.readReplies(50_000)
+        }
+        let loaded = try await memory()
+        // At least the 100-byte values themselves (each a heap array of its own).
+        #expect(loaded.used - before.used > 50_000 * 100, "used_memory \(before.used) → \(loaded.used)")
+        #expect(loaded.peak >= loaded.used)
+        _ = try await connection.call(["FLUSHALL"])
+        let flushed = try await memory()
+        #expect(flushed.used < loaded.used - 50_000 * 100)
+        #expect(flushed.peak >= loaded.used)
+        await connection.close()
+        _ = await process.terminate()
     }
 }
