@@ -317,10 +317,25 @@ extension DifferentialCorpus {
 
     /// Sends `commands` in one write on connection 0 and records their replies.
     static func callPipelined(_ s: TranscriptSession, _ commands: [[String]]) async throws {
+        try await callPipelined(s, bytes: commands.map { $0.map { Array($0.utf8) } })
+    }
+
+    /// Sends `commands` (byte arguments) in one write on connection 0 and records their replies —
+    /// for a key set to expire in the past and the command that meets it: in one write the
+    /// servers' expiry timers cannot run in between, so only the command expires it.
+    static func callPipelined(_ s: TranscriptSession, bytes commands: [[[UInt8]]]) async throws {
         var buffer = ByteBuffer()
-        for command in commands { buffer.writeImmutableBuffer(RESPValue.command(command)) }
+        for command in commands {
+            buffer.writeRESPArrayHeader(command.count)
+            for argument in command { buffer.writeRESPBulkString(bytes: argument) }
+        }
         try await s.connection().send(raw: buffer)
         try await s.read(commands.count)
+    }
+
+    /// `SET key v PXAT 1` and then `command`, in one write (see `callPipelined`).
+    static func afterExpiredKey(_ s: TranscriptSession, _ key: String, _ command: [String]) async throws {
+        try await callPipelined(s, [["SET", key, "v", "PXAT", "1"], command])
     }
 
     /// Replaces `avg_ttl` digits and the length of the `INFO keyspace` text that holds them.
