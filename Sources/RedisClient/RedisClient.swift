@@ -34,9 +34,13 @@ public final class RedisClient: Sendable, Service {
     }
 
     /// Makes a client; nothing connects until ``connect()`` or ``run()``.
+    ///
+    /// With RESP3, `onPush` gets the server's pushes on this connection (`CLIENT TRACKING`
+    /// invalidations, say) on the event loop. Subscribe with ``RedisSubscriber``, not here: a
+    /// subscription's confirmations are pushes, not replies.
     public init(
         configuration: RedisClientConfiguration, eventLoopGroup: EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-        logger: Logger = Logger(label: "redis")
+        logger: Logger = Logger(label: "redis"), onPush: @escaping @Sendable (RESPValue) -> Void = { _ in }
     ) {
         let eventLoop = eventLoopGroup.next()
         self.eventLoop = eventLoop
@@ -51,7 +55,7 @@ public final class RedisClient: Sendable, Service {
         manager.configure(
             prepare: { $0.eventLoop.makeSucceededVoidFuture() },
             onConnected: { [weak self] connection in self?.drainQueue(into: connection) },
-            onPush: { _ in })
+            onPush: onPush)
     }
 
     /// Connects; returns once connected, or throws the first attempt's error (with reconnection on,

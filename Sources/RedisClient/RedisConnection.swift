@@ -2,6 +2,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import NIOSSL
+import NIOTLS
 import RESP
 
 /// One connection to a Redis server: connects, authenticates, selects the database, then sends
@@ -39,6 +40,8 @@ public final class RedisConnection: Sendable {
             guard case .tcp(let host, _) = configuration.url.endpoint else { return nil }
             return configuration.tls.serverName ?? (isIPAddress(host) ? nil : host)
         }()
+        let tlsHandshake = eventLoop.makePromise(of: Void.self)
+        if sslContext == nil { tlsHandshake.succeed(()) }
         let bootstrap = ClientBootstrap(group: eventLoop)
             .connectTimeout(configuration.connectTimeout)
             .channelOption(.socketOption(.so_keepalive), value: 1)
@@ -47,6 +50,7 @@ public final class RedisConnection: Sendable {
                     let sync = channel.pipeline.syncOperations
                     if let sslContext {
                         try sync.addHandler(NIOSSLClientHandler(context: sslContext, serverHostname: serverName))
+                        try sync.addHandler(TLSHandshakeHandler(promise: tlsHandshake))
                     }
                     try sync.addHandler(ByteToMessageHandler(RESPValueDecoder()))
                     try sync.addHandler(RedisChannelHandler(isSubscriber: isSubscriber, onPush: onPush))
@@ -61,15 +65,14 @@ public final class RedisConnection: Sendable {
             case .unixSocket(let path):
                 channel = try await bootstrap.connect(unixDomainSocketPath: path).get()
             }
-        } catch ChannelError.connectTimeout {
-            throw RedisClientError(.connectTimeout, "could not connect to \(configuration.url) in time")
-        } catch let error as RedisClientError {
-            throw error
         } catch {
-            throw RedisClientError(.connectionClosed, "could not connect to \(configuration.url): \(error)")
+            // The handshake promise must not be left pending (NIO checks for that).
+            tlsHandshake.fail(error)
+            throw Self.connectError(error, configuration)
         }
         let connection = RedisConnection(channel: channel, configuration: configuration)
         do {
+            try await waitForTLS(tlsHandshake.futureResult, channel: channel, deadline: deadline)
             try await connection.handshake(deadline: deadline)
         } catch {
             try? await channel.close()
@@ -80,6 +83,36 @@ public final class RedisConnection: Sendable {
         }
         logger.debug("connected", metadata: ["url": "\(configuration.url)"])
         return connection
+    }
+
+    /// The client error for a failed connect.
+    private static func connectError(_ error: Error, _ configuration: RedisClientConfiguration) -> RedisClientError {
+        switch error {
+        case ChannelError.connectTimeout:
+            RedisClientError(.connectTimeout, "could not connect to \(configuration.url) in time")
+        case let error as RedisClientError:
+            error
+        default:
+            RedisClientError(.connectionClosed, "could not connect to \(configuration.url): \(error)")
+        }
+    }
+
+    /// Waits for the TLS handshake (already done without TLS), failing with `tlsFailure` or, past
+    /// `deadline`, `connectTimeout`.
+    private static func waitForTLS(
+        _ handshake: EventLoopFuture<Void>, channel: Channel, deadline: NIODeadline
+    ) async throws {
+        let timer = channel.eventLoop.scheduleTask(deadline: deadline) {
+            channel.close(promise: nil)
+        }
+        defer { timer.cancel() }
+        do {
+            try await handshake.get()
+        } catch let error as RedisClientError {
+            throw error
+        } catch {
+            throw RedisClientError(.tlsFailure, "TLS handshake failed: \(error)")
+        }
     }
 
     /// `HELLO 3` (with `AUTH` and `SETNAME`) or `AUTH` + `CLIENT SETNAME`, then `SELECT`.
@@ -223,5 +256,33 @@ public final class RedisConnection: Sendable {
         } catch {
             throw RedisClientError(.invalidConfiguration, "TLS setup failed: \(error)")
         }
+    }
+}
+
+/// Completes a promise when the TLS handshake has finished, or fails it with the handshake's
+/// error (or when the connection closes first).
+final class TLSHandshakeHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = NIOAny
+    private let promise: EventLoopPromise<Void>
+
+    init(promise: EventLoopPromise<Void>) {
+        self.promise = promise
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let event = event as? TLSUserEvent, case .handshakeCompleted = event {
+            promise.succeed(())
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        promise.fail(RedisClientError(.tlsFailure, "TLS handshake failed: \(error)"))
+        context.fireErrorCaught(error)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        promise.fail(RedisClientError(.tlsFailure, "the connection closed during the TLS handshake"))
+        context.fireChannelInactive()
     }
 }
