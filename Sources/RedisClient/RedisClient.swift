@@ -77,6 +77,8 @@ public final class RedisClient: Sendable, Service {
         } onGracefulShutdown: {
             _ = self.manager.close()
         }
+        // Cancellation ends the wait above at once; return only once closed.
+        try? await manager.close().get()
     }
 
     /// Closes the connection for good; queued commands fail with `clientClosed`.

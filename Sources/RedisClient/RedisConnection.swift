@@ -72,11 +72,14 @@ public final class RedisConnection: Sendable {
         }
         let connection = RedisConnection(channel: channel, configuration: configuration)
         do {
-            try await waitForTLS(tlsHandshake.futureResult, channel: channel, deadline: deadline)
+            if sslContext != nil {
+                try await waitForTLS(tlsHandshake.futureResult, channel: channel, deadline: deadline)
+            }
             try await connection.handshake(deadline: deadline)
         } catch {
             try? await channel.close()
-            if let error = error as? RedisClientError, error.code == .commandTimeout {
+            // Past the deadline whatever failed failed for want of time.
+            if let error = error as? RedisClientError, error.code == .commandTimeout || NIODeadline.now() >= deadline {
                 throw RedisClientError(.connectTimeout, "\(configuration.url) did not answer the handshake in time")
             }
             throw error
@@ -97,8 +100,8 @@ public final class RedisConnection: Sendable {
         }
     }
 
-    /// Waits for the TLS handshake (already done without TLS), failing with `tlsFailure` or, past
-    /// `deadline`, `connectTimeout`.
+    /// Waits for the TLS handshake, failing with `tlsFailure` or, past `deadline`, closing the
+    /// connection (reported as `connectTimeout`).
     private static func waitForTLS(
         _ handshake: EventLoopFuture<Void>, channel: Channel, deadline: NIODeadline
     ) async throws {

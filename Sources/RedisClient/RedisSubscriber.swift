@@ -135,6 +135,8 @@ public final class RedisSubscriber: Sendable, Service {
         } onGracefulShutdown: {
             _ = self.manager.close()
         }
+        // Cancellation ends the wait above at once; return only once closed.
+        try? await manager.close().get()
     }
 
     /// Closes the connection for good; waiting subscriptions fail with `clientClosed`.

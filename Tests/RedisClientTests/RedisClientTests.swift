@@ -153,6 +153,19 @@ import TestSupport
         // One connection per attempt (the delays themselves are checked in RedisURLTests).
         #expect((5...7).contains(accepted.value), "\(accepted.value) connections for 5 attempts")
     }
+
+    /// As a ServiceLifecycle service: `run()` connects, and cancelling it closes the client.
+    @Test func runsAsAService() async throws {
+        let server = try await TestServer.start(.broker)
+        let client = try Self.client(port: server.port)
+        let task = Task { try await client.run() }
+        await Self.wait(client, for: .connected)
+        #expect(try await client.send("PING") == .simpleString(ByteBuffer(string: "PONG")))
+        task.cancel()
+        try await task.value
+        #expect(client.state == .closed)
+        await server.stop()
+    }
 }
 
 /// A thread-safe counter for channel initializers.

@@ -143,7 +143,7 @@ import TestSupport
     /// A server that accepts TCP and never answers gives a timeout error, not a hang.
     @Test func silentServerTimesOut() async throws {
         let listener = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .childChannelInitializer { _ in MultiThreadedEventLoopGroup.singleton.next().makeSucceededVoidFuture() }
+            .childChannelInitializer { channel in channel.eventLoop.makeSucceededVoidFuture() }
             .bind(host: "127.0.0.1", port: 0).get()
         let port = listener.localAddress!.port!
         var configuration = try RedisClientConfiguration("redis://127.0.0.1:\(port)")

@@ -6,9 +6,9 @@ import RedisClient
 import Testing
 import TestSupport
 
-/// TLS against a real `redis-server --tls-port` with a throwaway CA and certificates the test
-/// makes with `openssl`, and authentication as an ACL user. Skipped on the broker, which has no
-/// TLS listener and only the `default` user yet.
+/// What only redis-server offers yet, so these run against it alone (skipped on the broker):
+/// TLS (`--tls-port`, with a throwaway CA and certificates the test makes with `openssl`), ACL
+/// users, `CLIENT TRACKING` pushes, and Unix sockets.
 @Suite(
     .enabled(if: RedisServerProcess.isAvailable, "needs redis-server (CI installs it)"),
     .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl"), "needs openssl"))
@@ -227,6 +227,19 @@ struct RedisTLSAndACLTests {
                 ]))
         #expect(try await client.send("GET", "watched") == .bulkString(ByteBuffer(string: "2")))
         await other.close()
+        await client.close()
+    }
+
+    /// `unix:///path` reaches a server's Unix socket, with the database from the query.
+    @Test func unixSocket() async throws {
+        let path = NSTemporaryDirectory() + "redis-\(UUID().uuidString.prefix(8)).sock"
+        let server = try await RedisServerProcess.start(arguments: ["--unixsocket", path, "--unixsocketperm", "700"])
+        defer { server.stop() }
+        let client = try await Self.connect("unix://\(path)?db=5") { _ in }
+        try await client.send("SET", "via", "socket")
+        let tcp = try await Self.connect("redis://127.0.0.1:\(server.port)/5") { _ in }
+        #expect(try await tcp.send("GET", "via") == .bulkString(ByteBuffer(string: "socket")))
+        await tcp.close()
         await client.close()
     }
 }
