@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "broker", targets: ["BrokerCLI"]),
+        .executable(name: "redis-client-bench", targets: ["RedisClientBench"]),
         .library(name: "RESP", targets: ["RESP"]),
         .library(name: "Broker", targets: ["Broker"]),
         .library(name: "RedisClient", targets: ["RedisClient"]),
@@ -17,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
     ],
     targets: [
         .target(
@@ -63,6 +65,16 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Sources/broker"
+        ),
+        .executableTarget(
+            name: "RedisClientBench",
+            dependencies: [
+                "RedisClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Sources/redis-client-bench"
         ),
         .target(
             name: "TestSupport",
