@@ -1,4 +1,5 @@
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
@@ -20,10 +21,14 @@ public final class BrokerServer: Service, @unchecked Sendable {
     private var isStarted = false
     private var isStopped = false
 
+    /// Whether `stopped` has completed (read by `deinit`, on any thread).
+    private let hasStopped = NIOLockedValueBox(false)
+
     deinit {
         // A server dropped without `shutdown()` (a failed test, say) must not trip NIO's
-        // leaked-promise check; its thread is the embedder's to end.
-        stopped.succeed(())
+        // leaked-promise check; its thread is the embedder's to end. A stopped server's loop may
+        // be shut down already, so nothing is scheduled on it then.
+        if !hasStopped.withLockedValue({ $0 }) { stopped.succeed(()) }
     }
 
     /// The configuration the server was made with.
@@ -141,6 +146,7 @@ public final class BrokerServer: Service, @unchecked Sendable {
             core.kill(session)
         }
         EventLoopFuture.andAllComplete(closes, on: eventLoop).whenComplete { _ in
+            self.hasStopped.withLockedValue { $0 = true }
             self.stopped.succeed(())
         }
     }
