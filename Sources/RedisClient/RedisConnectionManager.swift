@@ -3,6 +3,7 @@ import Metrics
 import NIOConcurrencyHelpers
 import NIOCore
 import RESP
+import ServiceLifecycle
 
 /// Keeps one connection up: connects, and after a loss reconnects with backoff and jitter,
 /// running the owner's `prepare` step (resubscribing, say) before reporting `connected`.
@@ -109,6 +110,23 @@ final class RedisConnectionManager: Sendable {
                 return promise.futureResult
             }
         }
+    }
+
+    /// Starts, then waits until closed, closing on graceful shutdown or cancellation (the body of
+    /// the owners' `Service.run()`).
+    func run() async {
+        _ = start()
+        await withGracefulShutdownHandler {
+            await withTaskCancellationHandler {
+                for await state in stateChanges() where state == .closed { break }
+            } onCancel: {
+                _ = self.close()
+            }
+        } onGracefulShutdown: {
+            _ = self.close()
+        }
+        // Cancellation ends the wait above at once; return only once closed.
+        try? await close().get()
     }
 
     /// Closes for good: no more reconnects; the connection closes.

@@ -125,18 +125,8 @@ public final class RedisSubscriber: Sendable, Service {
 
     /// Runs as a service until graceful shutdown or cancellation.
     public func run() async throws {
-        _ = manager.start()
-        await withGracefulShutdownHandler {
-            await withTaskCancellationHandler {
-                for await state in manager.stateChanges() where state == .closed { break }
-            } onCancel: {
-                _ = self.manager.close()
-            }
-        } onGracefulShutdown: {
-            _ = self.manager.close()
-        }
-        // Cancellation ends the wait above at once; return only once closed.
-        try? await manager.close().get()
+        await manager.run()
+        await close()
     }
 
     /// Closes the connection for good; waiting subscriptions fail with `clientClosed`.
