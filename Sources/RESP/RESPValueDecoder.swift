@@ -30,59 +30,91 @@ public struct RESPValueDecoder: ByteToMessageDecoder, Sendable {
     /// Decodes one value from the front of `buffer`, consuming it; `nil` (and nothing consumed) if
     /// the value is not complete yet.
     public func decode(_ buffer: inout ByteBuffer) throws(RESPError) -> RESPValue? {
-        var reader = Reader(buffer: buffer, index: buffer.readerIndex, limits: limits)
-        guard let value = try reader.value(depth: 0) else { return nil }
-        buffer.moveReaderIndex(to: reader.index)
+        let source = buffer
+        let result = source.withUnsafeReadableBytes { bytes -> Result<(RESPValue, Int)?, RESPError> in
+            var reader = Reader(source: source, bytes: bytes, limits: limits)
+            do throws(RESPError) {
+                guard let value = try reader.value(depth: 0) else { return .success(nil) }
+                return .success((value, reader.index))
+            } catch {
+                return .failure(error)
+            }
+        }
+        guard let (value, consumed) = try result.get() else { return nil }
+        buffer.moveReaderIndex(forwardBy: consumed)
         return value
     }
 
-    private struct Reader {
-        let buffer: ByteBuffer
-        var index: Int
+    /// Reads values from the readable bytes of `source` (`bytes`), through raw pointers: offsets
+    /// are relative to `source.readerIndex`, and slices of `source` carry the strings out.
+    struct Reader {
+        let source: ByteBuffer
+        let bytes: UnsafeRawBufferPointer
+        var index = 0
         let limits: RESPLimits
 
-        mutating func line() throws(RESPError) -> ByteBuffer? {
-            let end = buffer.writerIndex
+        init(source: ByteBuffer, bytes: UnsafeRawBufferPointer, limits: RESPLimits) {
+            self.source = source
+            self.bytes = bytes
+            self.limits = limits
+        }
+
+        /// The bytes `start..<start+length` as a slice of the source buffer.
+        @inline(__always)
+        func slice(_ start: Int, _ length: Int) -> ByteBuffer {
+            source.getSlice(at: source.readerIndex + start, length: length)!
+        }
+
+        /// The end (the offset of CR) of the line starting at `index`, or `nil` if it is not complete.
+        @inline(__always)
+        func lineEnd() throws(RESPError) -> Int? {
+            let count = bytes.count
             var i = index
-            while i < end {
-                if buffer.getInteger(at: i, as: UInt8.self)! == 0x0D {
-                    guard i + 1 < end else { return nil }
-                    guard buffer.getInteger(at: i + 1, as: UInt8.self)! == 0x0A else {
-                        throw RESPError(.missingCRLF, "expected CRLF")
-                    }
-                    let slice = buffer.getSlice(at: index, length: i - index)!
-                    index = i + 2
-                    return slice
+            while i < count {
+                if bytes[i] == 0x0D {
+                    guard i + 1 < count else { return nil }
+                    guard bytes[i + 1] == 0x0A else { throw RESPError(.missingCRLF, "expected CRLF") }
+                    return i
                 }
-                i += 1
+                i &+= 1
             }
             return nil
         }
 
+        mutating func line() throws(RESPError) -> ByteBuffer? {
+            guard let end = try lineEnd() else { return nil }
+            let slice = slice(index, end - index)
+            index = end + 2
+            return slice
+        }
+
         mutating func integerLine() throws(RESPError) -> Int64? {
-            guard let line = try line() else { return nil }
-            guard let value = Self.parseSignedDecimal(line) else {
-                throw RESPError(.invalidInteger, "invalid integer '\(String(buffer: line))'")
+            guard let end = try lineEnd() else { return nil }
+            guard let value = Self.parseSignedDecimal(UnsafeRawBufferPointer(rebasing: bytes[index..<end])) else {
+                throw RESPError(.invalidInteger, "invalid integer '\(String(buffer: slice(index, end - index)))'")
             }
+            index = end + 2
             return value
         }
 
         /// RESP allows a leading '+' or '-' and leading zeros in integers (unlike string2ll).
-        static func parseSignedDecimal(_ line: ByteBuffer) -> Int64? {
-            var view = line.readableBytesView[...]
+        static func parseSignedDecimal(_ digits: UnsafeRawBufferPointer) -> Int64? {
+            var i = 0
             var negative = false
-            if let first = view.first, first == UInt8(ascii: "-") || first == UInt8(ascii: "+") {
+            if let first = digits.first, first == UInt8(ascii: "-") || first == UInt8(ascii: "+") {
                 negative = first == UInt8(ascii: "-")
-                view = view.dropFirst()
+                i = 1
             }
-            guard !view.isEmpty else { return nil }
+            guard i < digits.count else { return nil }
             var magnitude: UInt64 = 0
-            for c in view {
-                guard c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9") else { return nil }
+            while i < digits.count {
+                let c = digits[i] &- UInt8(ascii: "0")
+                guard c <= 9 else { return nil }
                 let (m, o1) = magnitude.multipliedReportingOverflow(by: 10)
-                let (s, o2) = m.addingReportingOverflow(UInt64(c - UInt8(ascii: "0")))
+                let (s, o2) = m.addingReportingOverflow(UInt64(c))
                 if o1 || o2 { return nil }
                 magnitude = s
+                i &+= 1
             }
             if negative {
                 if magnitude > UInt64(Int64.max) + 1 { return nil }
@@ -98,11 +130,11 @@ public struct RESPValueDecoder: ByteToMessageDecoder, Sendable {
                 throw RESPError(.invalidBulkLength, "invalid bulk length")
             }
             let n = Int(length)
-            guard buffer.writerIndex - index - 2 >= n else { return nil }  // `n + 2` could overflow
-            guard buffer.getInteger(at: index + n, as: UInt8.self)! == 0x0D,
-                buffer.getInteger(at: index + n + 1, as: UInt8.self)! == 0x0A
-            else { throw RESPError(.missingCRLF, "expected CRLF after bulk data") }
-            let slice = buffer.getSlice(at: index, length: n)!
+            guard bytes.count - index - 2 >= n else { return nil }  // `n + 2` could overflow
+            guard bytes[index + n] == 0x0D, bytes[index + n + 1] == 0x0A else {
+                throw RESPError(.missingCRLF, "expected CRLF after bulk data")
+            }
+            let slice = slice(index, n)
             index += n + 2
             return .some(slice)
         }
@@ -140,8 +172,8 @@ public struct RESPValueDecoder: ByteToMessageDecoder, Sendable {
         }
 
         mutating func value(depth: Int) throws(RESPError) -> RESPValue? {
-            guard index < buffer.writerIndex else { return nil }
-            let type = buffer.getInteger(at: index, as: UInt8.self)!
+            guard index < bytes.count else { return nil }
+            let type = bytes[index]
             index += 1
             switch type {
             case UInt8(ascii: "+"):

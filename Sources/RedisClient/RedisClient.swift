@@ -55,7 +55,8 @@ public final class RedisClient: Sendable, Service {
         manager.configure(
             prepare: { $0.eventLoop.makeSucceededVoidFuture() },
             onConnected: { [weak self] connection in self?.drainQueue(into: connection) },
-            onPush: onPush)
+            onPush: onPush,
+            onMessage: { _ in })
     }
 
     /// Connects; returns once connected, or throws the first attempt's error (with reconnection on,
@@ -95,6 +96,10 @@ public final class RedisClient: Sendable, Service {
     public func send(_ command: RedisCommand) async throws -> RESPValue {
         commands.increment()
         do {
+            // Connected: straight into the connection's outbox, resumed from its handler.
+            if let connection = manager.liveConnection {
+                return try RedisConnection.checked(try await connection.sendReturningErrors(command))
+            }
             return try RedisConnection.checked(try await submit(command).get())
         } catch {
             errors.increment()
@@ -111,6 +116,14 @@ public final class RedisClient: Sendable, Service {
     /// Sends `commands` together and returns each reply or server error, in order.
     public func pipeline(_ commands: [RedisCommand]) async throws -> [Result<RESPValue, RedisClientError>] {
         self.commands.increment(by: commands.count)
+        if let connection = manager.liveConnection {
+            do {
+                return try await connection.pipeline(commands)
+            } catch {
+                errors.increment()
+                throw error
+            }
+        }
         let futures = commands.map { submit($0) }
         var results: [Result<RESPValue, RedisClientError>] = []
         results.reserveCapacity(commands.count)
@@ -134,8 +147,7 @@ public final class RedisClient: Sendable, Service {
 
     private func submitOnLoop(_ command: RedisCommand) -> EventLoopFuture<RESPValue> {
         if let connection = manager.connection {
-            let deadline = configuration.commandTimeout.map { NIODeadline.now() + $0 } ?? .distantFuture
-            return connection.sendReturningErrors(command, deadline: deadline)
+            return connection.sendReturningErrors(command)
         }
         if manager.state == .closed {
             return eventLoop.makeFailedFuture(RedisClientError(.clientClosed, "the client is closed"))
@@ -180,9 +192,8 @@ public final class RedisClient: Sendable, Service {
         let queue = waiting.value
         queue.timer?.cancel()
         queue.timer = nil
-        let deadline = configuration.commandTimeout.map { NIODeadline.now() + $0 } ?? .distantFuture
         while let entry = queue.entries.popFirst() {
-            connection.sendReturningErrors(entry.command, deadline: deadline).cascade(to: entry.promise)
+            connection.sendReturningErrors(entry.command).cascade(to: entry.promise)
         }
         queueDepth.record(0)
     }

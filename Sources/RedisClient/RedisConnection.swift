@@ -1,4 +1,5 @@
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import NIOSSL
@@ -8,8 +9,10 @@ import RESP
 /// One connection to a Redis server: connects, authenticates, selects the database, then sends
 /// commands with their replies matched in order.
 ///
-/// Commands may be sent from any task; they are written on the channel's event loop and flushed
-/// once per loop tick, so commands issued concurrently share one write (automatic pipelining).
+/// Commands may be sent from any task: their bytes join an outbox under a lock, and the channel's
+/// event loop writes the whole outbox with one write and one flush per loop tick, so commands
+/// issued concurrently share one write (automatic pipelining). Replies resume the waiting task
+/// straight from the channel handler, with no future in between.
 /// A connection does not reconnect: ``RedisClient`` and ``RedisSubscriber`` do that with new
 /// connections.
 public final class RedisConnection: Sendable {
@@ -17,14 +20,14 @@ public final class RedisConnection: Sendable {
     public let eventLoop: EventLoop
     let channel: Channel
     let configuration: RedisClientConfiguration
-    /// Whether a flush is already scheduled for this loop tick.
-    private let flushScheduled: NIOLoopBoundBox<Bool>
+    private let handler: RedisChannelHandler
+    private let outbox = NIOLockedValueBox(Outbox())
 
-    private init(channel: Channel, configuration: RedisClientConfiguration) {
+    private init(channel: Channel, handler: RedisChannelHandler, configuration: RedisClientConfiguration) {
         self.channel = channel
+        self.handler = handler
         self.eventLoop = channel.eventLoop
         self.configuration = configuration
-        self.flushScheduled = NIOLoopBoundBox.makeBoxSendingValue(false, eventLoop: channel.eventLoop)
     }
 
     /// Connects, then runs the handshake (`HELLO 3` or `AUTH`, `CLIENT SETNAME`, `SELECT`) — all
@@ -35,6 +38,18 @@ public final class RedisConnection: Sendable {
         logger: Logger = Logger(label: "redis"),
         onPush: @escaping @Sendable (RESPValue) -> Void = { _ in }
     ) async throws -> RedisConnection {
+        let resp3 = configuration.protocolVersion == .resp3
+        return try await connect(
+            configuration: configuration, eventLoop: eventLoop, isSubscriber: isSubscriber, logger: logger,
+            onPush: onPush, onMessage: { onPush($0.value(resp3: resp3)) })
+    }
+
+    /// `connect`, with published messages on a subscriber connection going to `onMessage` as
+    /// slices instead of to `onPush` as values.
+    static func connect(
+        configuration: RedisClientConfiguration, eventLoop: EventLoop, isSubscriber: Bool, logger: Logger,
+        onPush: @escaping @Sendable (RESPValue) -> Void, onMessage: @escaping @Sendable (PubSubMessage) -> Void
+    ) async throws -> RedisConnection {
         let sslContext = try configuration.url.usesTLS ? makeSSLContext(configuration.tls) : nil
         let serverName: String? = {
             guard case .tcp(let host, _) = configuration.url.endpoint else { return nil }
@@ -42,6 +57,9 @@ public final class RedisConnection: Sendable {
         }()
         let tlsHandshake = eventLoop.makePromise(of: Void.self)
         if sslContext == nil { tlsHandshake.succeed(()) }
+        let handler = RedisChannelHandler(
+            isSubscriber: isSubscriber, commandTimeout: configuration.commandTimeout, onPush: onPush,
+            onMessage: onMessage)
         let bootstrap = ClientBootstrap(group: eventLoop)
             .connectTimeout(configuration.connectTimeout)
             .channelOption(.socketOption(.so_keepalive), value: 1)
@@ -52,8 +70,7 @@ public final class RedisConnection: Sendable {
                         try sync.addHandler(NIOSSLClientHandler(context: sslContext, serverHostname: serverName))
                         try sync.addHandler(TLSHandshakeHandler(promise: tlsHandshake))
                     }
-                    try sync.addHandler(ByteToMessageHandler(RESPValueDecoder()))
-                    try sync.addHandler(RedisChannelHandler(isSubscriber: isSubscriber, onPush: onPush))
+                    try sync.addHandler(handler)
                 }
             }
         let deadline = NIODeadline.now() + configuration.connectTimeout
@@ -70,7 +87,7 @@ public final class RedisConnection: Sendable {
             tlsHandshake.fail(error)
             throw Self.connectError(error, configuration)
         }
-        let connection = RedisConnection(channel: channel, configuration: configuration)
+        let connection = RedisConnection(channel: channel, handler: handler, configuration: configuration)
         do {
             if sslContext != nil {
                 try await waitForTLS(tlsHandshake.futureResult, channel: channel, deadline: deadline)
@@ -146,75 +163,74 @@ public final class RedisConnection: Sendable {
     /// Sends `command` and returns its reply; a server error reply throws `serverError` with the
     /// server's text. Fails with `commandTimeout` after the configured command timeout.
     public func send(_ command: RedisCommand) async throws -> RESPValue {
-        let deadline = configuration.commandTimeout.map { NIODeadline.now() + $0 } ?? .distantFuture
-        return try await send(command, deadline: deadline)
+        try Self.checked(try await sendReturningErrors(command))
     }
 
     func send(_ command: RedisCommand, deadline: NIODeadline) async throws -> RESPValue {
-        let value = try await sendReturningErrors(command, deadline: deadline).get()
+        let value = try await withUnsafeThrowingContinuation { continuation in
+            submit(command.encoded, .continuation(continuation), deadline: deadline)
+        }
         return try Self.checked(value)
     }
 
     /// Sends `command` and returns its reply as the server sent it, error replies included.
-    func sendReturningErrors(_ command: RedisCommand, deadline: NIODeadline) -> EventLoopFuture<RESPValue> {
-        let promise = eventLoop.makePromise(of: RESPValue.self)
-        if eventLoop.inEventLoop {
-            enqueue(.command(command.encoded, promise, deadline: deadline))
-        } else {
-            eventLoop.execute { self.enqueue(.command(command.encoded, promise, deadline: deadline)) }
+    func sendReturningErrors(_ command: RedisCommand) async throws -> RESPValue {
+        try await withUnsafeThrowingContinuation { continuation in
+            submit(command.encoded, .continuation(continuation), deadline: nil)
         }
+    }
+
+    /// Sends `command`; the future gets its reply as the server sent it, error replies included.
+    func sendReturningErrors(_ command: RedisCommand) -> EventLoopFuture<RESPValue> {
+        let promise = eventLoop.makePromise(of: RESPValue.self)
+        submit(command.encoded, .promise(promise), deadline: nil)
         return promise.futureResult
     }
 
     /// Sends `commands` in one write and returns each reply (or server error) in order.
     public func pipeline(_ commands: [RedisCommand]) async throws -> [Result<RESPValue, RedisClientError>] {
-        let deadline = configuration.commandTimeout.map { NIODeadline.now() + $0 } ?? .distantFuture
-        let promises = commands.map { _ in eventLoop.makePromise(of: RESPValue.self) }
-        let write: @Sendable () -> Void = {
-            for (command, promise) in zip(commands, promises) {
-                self.enqueue(.command(command.encoded, promise, deadline: deadline))
-            }
+        try await pipelineReturningErrors(commands).map { value in
+            Result { () throws(RedisClientError) in try Self.checked(value) }
         }
-        if eventLoop.inEventLoop { write() } else { eventLoop.execute(write) }
-        var results: [Result<RESPValue, RedisClientError>] = []
-        results.reserveCapacity(commands.count)
-        for promise in promises {
-            do {
-                results.append(.success(try Self.checked(try await promise.futureResult.get())))
-            } catch let error as RedisClientError {
-                if error.code != .serverError { throw error }
-                results.append(.failure(error))
+    }
+
+    /// Sends `commands` in one write and returns their replies as the server sent them.
+    func pipelineReturningErrors(_ commands: [RedisCommand]) async throws -> [RESPValue] {
+        guard !commands.isEmpty else { return [] }
+        return try await withUnsafeThrowingContinuation { continuation in
+            let batch = PipelineBatch(count: commands.count, continuation: continuation)
+            let wake = outbox.withLockedValue { box in
+                for command in commands {
+                    box.append(command.encoded)
+                    box.entries.append(Outbox.Entry(completion: .batch(batch), deadline: nil))
+                }
+                return box.scheduleDrain()
             }
+            if wake { scheduleDrain() }
         }
-        return results
     }
 
     /// Writes bytes whose replies are not matched to commands (subscription commands).
     func sendUnmatched(_ bytes: ByteBuffer) {
-        if eventLoop.inEventLoop {
-            enqueue(.unmatched(bytes))
-        } else {
-            eventLoop.execute { self.enqueue(.unmatched(bytes)) }
+        let wake = outbox.withLockedValue { box in
+            box.append(bytes)
+            return box.scheduleDrain()
         }
+        if wake { scheduleDrain() }
     }
 
-    private func enqueue(_ outbound: RedisOutbound) {
-        // On the event loop the channel's state is settled: once it is inactive its handlers may
-        // be gone, and a write would be dropped without completing the reply's promise.
-        guard channel.isActive else {
-            if case .command(_, let promise, _) = outbound {
-                promise.fail(RedisClientError(.connectionClosed, "the connection closed"))
-            }
-            return
+    /// Puts one command in the outbox; the first command of a loop tick schedules the drain.
+    private func submit(_ bytes: ByteBuffer, _ completion: ReplyCompletion, deadline: NIODeadline?) {
+        let wake = outbox.withLockedValue { box in
+            box.append(bytes)
+            box.entries.append(Outbox.Entry(completion: completion, deadline: deadline))
+            return box.scheduleDrain()
         }
-        channel.write(outbound, promise: nil)
-        if !flushScheduled.value {
-            flushScheduled.value = true
-            eventLoop.execute {
-                self.flushScheduled.value = false
-                self.channel.flush()
-            }
-        }
+        if wake { scheduleDrain() }
+    }
+
+    private func scheduleDrain() {
+        eventLoop.execute { self.handler.drain(self.outbox) }
     }
 
     /// Closes the connection; pending commands fail with `connectionClosed`.

@@ -8,7 +8,8 @@ import ServiceLifecycle
 /// Keeps one connection up: connects, and after a loss reconnects with backoff and jitter,
 /// running the owner's `prepare` step (resubscribing, say) before reporting `connected`.
 ///
-/// All state lives on `eventLoop`; the public state is mirrored in a lock for synchronous reads.
+/// All state lives on `eventLoop`; the public state and the live connection are mirrored in a lock
+/// for synchronous reads from any thread (commands go straight to the live connection).
 /// Shared by ``RedisClient`` and ``RedisSubscriber``.
 final class RedisConnectionManager: Sendable {
     let eventLoop: EventLoop
@@ -16,13 +17,18 @@ final class RedisConnectionManager: Sendable {
     let logger: Logger
     let isSubscriber: Bool
     private let machine: NIOLoopBoundBox<Machine>
-    private let published = NIOLockedValueBox(RedisClientState.idle)
+    private let published = NIOLockedValueBox(Published())
     private let observers = NIOLockedValueBox([Int: AsyncStream<RedisClientState>.Continuation]())
     private let reconnects: Counter
 
     /// What happens on the event loop after each connect, before the state says `connected`;
     /// throwing drops that connection and schedules another attempt.
     typealias Prepare = @Sendable (RedisConnection) -> EventLoopFuture<Void>
+
+    struct Published {
+        var state = RedisClientState.idle
+        var connection: RedisConnection?
+    }
 
     final class Machine {
         var state = RedisClientState.idle
@@ -35,6 +41,7 @@ final class RedisConnectionManager: Sendable {
         var prepare: Prepare = { $0.eventLoop.makeSucceededVoidFuture() }
         var onConnected: (RedisConnection) -> Void = { _ in }
         var onPush: @Sendable (RESPValue) -> Void = { _ in }
+        var onMessage: @Sendable (PubSubMessage) -> Void = { _ in }
         var nextObserver = 0
     }
 
@@ -51,7 +58,10 @@ final class RedisConnectionManager: Sendable {
     }
 
     /// The current state.
-    var state: RedisClientState { published.withLockedValue { $0 } }
+    var state: RedisClientState { published.withLockedValue { $0.state } }
+
+    /// The live connection, read from any thread: `nil` while not connected.
+    var liveConnection: RedisConnection? { published.withLockedValue { $0.connection } }
 
     /// The live connection, on the event loop.
     var connection: RedisConnection? {
@@ -62,12 +72,14 @@ final class RedisConnectionManager: Sendable {
     /// Sets the hooks; call before `start` (on any thread: it hops).
     func configure(
         prepare: @escaping Prepare, onConnected: @escaping @Sendable (RedisConnection) -> Void,
-        onPush: @escaping @Sendable (RESPValue) -> Void
+        onPush: @escaping @Sendable (RESPValue) -> Void,
+        onMessage: @escaping @Sendable (PubSubMessage) -> Void
     ) {
         eventLoop.execute {
             self.machine.value.prepare = prepare
             self.machine.value.onConnected = onConnected
             self.machine.value.onPush = onPush
+            self.machine.value.onMessage = onMessage
         }
     }
 
@@ -152,7 +164,8 @@ final class RedisConnectionManager: Sendable {
 
     private func setState(_ state: RedisClientState) {
         machine.value.state = state
-        published.withLockedValue { $0 = state }
+        let connection = state == .connected ? machine.value.connection : nil
+        published.withLockedValue { $0 = Published(state: state, connection: connection) }
         let continuations = observers.withLockedValue { Array($0.values) }
         for continuation in continuations { continuation.yield(state) }
     }
@@ -160,12 +173,13 @@ final class RedisConnectionManager: Sendable {
     private func attemptConnect() {
         let m = machine.value
         let onPush = m.onPush
+        let onMessage = m.onMessage
         let prepare = m.prepare
         let promise = eventLoop.makePromise(of: RedisConnection.self)
         promise.completeWithTask { [configuration, eventLoop, isSubscriber, logger] in
             let connection = try await RedisConnection.connect(
                 configuration: configuration, eventLoop: eventLoop, isSubscriber: isSubscriber, logger: logger,
-                onPush: onPush)
+                onPush: onPush, onMessage: onMessage)
             do {
                 try await prepare(connection).get()
             } catch {

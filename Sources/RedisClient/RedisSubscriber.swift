@@ -77,6 +77,18 @@ public final class RedisSubscriber: Sendable, Service {
             .channel: [:], .pattern: [:], .shardChannel: [:],
         ]
 
+        /// Hands a message to the handlers of its channel, shard channel or pattern.
+        func deliver(_ message: PubSubMessage) {
+            let entry: Entry?
+            switch message.kind {
+            case .message: entry = entries[.channel]![message.channel]
+            case .smessage: entry = entries[.shardChannel]![message.channel]
+            case .pmessage: entry = message.pattern.flatMap { entries[.pattern]![$0] }
+            }
+            guard let entry else { return }
+            for handler in entry.handlers.values { handler(message.channel, message.payload) }
+        }
+
         /// Releases every `unsubscribe` waiter (the connection they wait on is gone).
         func releaseUnsubscribing() {
             for kind in Kind.allCases {
@@ -115,7 +127,11 @@ public final class RedisSubscriber: Sendable, Service {
                 return self.resubscribe(on: connection)
             },
             onConnected: { [weak self] connection in self?.sendUnsent(on: connection) },
-            onPush: { [weak self] value in self?.handlePush(value) })
+            onPush: { [weak self] value in self?.handlePush(value) },
+            onMessage: { [registry, received] message in
+                received.increment()
+                registry.value.deliver(message)
+            })
     }
 
     /// Connects; returns once connected, or throws the first attempt's error (attempts go on).
@@ -396,19 +412,17 @@ public final class RedisSubscriber: Sendable, Service {
         let registry = self.registry.value
         switch kind {
         case .message, .smessage:
+            // Messages normally take the connection's fast path straight to `Registry.deliver`.
             guard case .bulkString(let channel) = items[1], case .bulkString(let payload) = items[2] else { return }
             received.increment()
-            if let entry = registry.entries[kind == .message ? .channel : .shardChannel]![channel] {
-                for handler in entry.handlers.values { handler(channel, payload) }
-            }
+            registry.deliver(
+                PubSubMessage(kind: kind == .message ? .message : .smessage, channel: channel, payload: payload))
         case .pmessage:
             guard items.count >= 4, case .bulkString(let pattern) = items[1], case .bulkString(let channel) = items[2],
                 case .bulkString(let payload) = items[3]
             else { return }
             received.increment()
-            if let entry = registry.entries[.pattern]![pattern] {
-                for handler in entry.handlers.values { handler(channel, payload) }
-            }
+            registry.deliver(PubSubMessage(kind: .pmessage, pattern: pattern, channel: channel, payload: payload))
         case .subscribe, .psubscribe, .ssubscribe:
             guard case .bulkString(let name) = items[1] else { return }
             let target: Kind = kind == .subscribe ? .channel : kind == .psubscribe ? .pattern : .shardChannel
