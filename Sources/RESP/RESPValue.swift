@@ -6,7 +6,11 @@ import NIOCore
 /// (``RESPCommandParser``) and writes replies straight into bytes (`ByteBuffer`'s `writeRESP…` methods).
 /// RESP2's two nulls (`$-1` and `*-1`) are kept apart from RESP3's `_` so that a decoded value
 /// encodes back to the same bytes.
-public indirect enum RESPValue: Sendable, Hashable {
+///
+/// Only the cases that hold a `RESPValue` directly, or more than one buffer, are `indirect`: the
+/// common replies (simple strings, integers, bulk strings, arrays) are stored inline, with no
+/// allocation of their own.
+public enum RESPValue: Sendable, Hashable {
     /// `+OK` — a simple string (no CR or LF inside).
     case simpleString(ByteBuffer)
     /// `-ERR …` — a simple error.
@@ -36,11 +40,11 @@ public indirect enum RESPValue: Sendable, Hashable {
     /// RESP3 `!N` — a blob error.
     case blobError(ByteBuffer)
     /// RESP3 `=N` — a verbatim string with its three-byte format (`txt`, `mkd`).
-    case verbatimString(format: ByteBuffer, ByteBuffer)
+    indirect case verbatimString(format: ByteBuffer, ByteBuffer)
     /// RESP3 `>N` — an out-of-band push.
     case push([RESPValue])
     /// RESP3 `|N` — attributes that precede the value they annotate.
-    case attribute([RESPMapEntry], RESPValue)
+    indirect case attribute([RESPMapEntry], RESPValue)
 }
 
 /// One key-value pair of a RESP3 map or attribute.

@@ -137,6 +137,7 @@ final class RedisChannelHandler: ChannelInboundHandler, @unchecked Sendable {
     private let decoder: RESPValueDecoder
     private let commandTimeout: TimeAmount?
     private var received = ByteBuffer()
+    private var spareEntries: [Outbox.Entry] = []
     private var timer: Scheduled<Void>?
     private var context: ChannelHandlerContext?
     private var closedError: RedisClientError?
@@ -168,12 +169,19 @@ final class RedisChannelHandler: ChannelInboundHandler, @unchecked Sendable {
     /// Writes and flushes everything in `outbox`, registering its commands as pending; once the
     /// connection has closed their completions fail instead.
     func drain(_ outbox: NIOLockedValueBox<Outbox>) {
-        let (bytes, entries) = outbox.withLockedValue { box in
-            let taken = (box.bytes, box.entries)
+        // The entries' array is swapped with a spare one, so neither side allocates per drain.
+        var entries = spareEntries
+        spareEntries = []
+        let bytes = outbox.withLockedValue { box in
+            swap(&box.entries, &entries)
+            let bytes = box.bytes
             box.bytes = ByteBuffer()
-            box.entries = []
             box.drainScheduled = false
-            return taken
+            return bytes
+        }
+        defer {
+            entries.removeAll(keepingCapacity: true)
+            spareEntries = entries
         }
         guard let context, closedError == nil else {
             let error = closedError ?? RedisClientError(.connectionClosed, "the connection closed")
@@ -181,12 +189,11 @@ final class RedisChannelHandler: ChannelInboundHandler, @unchecked Sendable {
             return
         }
         if !entries.isEmpty {
-            let wasIdle = pending.isEmpty
             let defaultDeadline = commandTimeout.map { NIODeadline.now() + $0 } ?? .distantFuture
             for entry in entries {
                 pending.append(Pending(completion: entry.completion, deadline: entry.deadline ?? defaultDeadline))
             }
-            if wasIdle { armTimer(context: context) }
+            if timer == nil { armTimer(context: context) }
         }
         if bytes.readableBytes > 0 {
             context.writeAndFlush(wrapOutboundOut(bytes), promise: nil)
@@ -197,30 +204,33 @@ final class RedisChannelHandler: ChannelInboundHandler, @unchecked Sendable {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var incoming = unwrapInboundIn(data)
-        if received.readableBytes == 0 {
-            received = incoming
+        // Parse from a local buffer (one access to the stored one per read, not one per value);
+        // what is left of an incomplete value is stored back.
+        var buffer = received
+        received = ByteBuffer()
+        if buffer.readableBytes == 0 {
+            buffer = incoming
         } else {
-            if received.readerIndex > 4096 { received.discardReadBytes() }
-            received.writeBuffer(&incoming)
+            if buffer.readerIndex > 4096 { buffer.discardReadBytes() }
+            buffer.writeBuffer(&incoming)
         }
         do {
-            parsing: while received.readableBytes > 0 {
+            parsing: while buffer.readableBytes > 0 {
                 if isSubscriber {
-                    switch parseMessage() {
+                    switch parseMessage(&buffer) {
                     case .handled: continue parsing
                     case .incomplete: break parsing
                     case .notAMessage: break
                     }
                 }
-                guard let value = try decoder.decode(&received) else { break }
+                guard let value = try decoder.decode(&buffer) else { break }
                 guard handle(value, context: context) else { return }
             }
         } catch {
-            received = ByteBuffer()
             errorCaught(context: context, error: RedisClientError(.protocolError, "\(error)"))
             return
         }
-        if received.readableBytes == 0 { received = ByteBuffer() }
+        if buffer.readableBytes > 0 { received = buffer }
     }
 
     /// Routes one decoded value; `false` if the connection is being closed.
@@ -235,14 +245,11 @@ final class RedisChannelHandler: ChannelInboundHandler, @unchecked Sendable {
         }
         guard let first = pending.popFirst() else {
             // A reply nobody asked for: the stream is out of step; close rather than guess.
-            received = ByteBuffer()
             errorCaught(context: context, error: RedisClientError(.protocolError, "a reply arrived with no command waiting"))
             return false
         }
-        if pending.isEmpty {
-            timer?.cancel()
-            timer = nil
-        }
+        // The timer stays armed when nothing is pending: it finds nothing when it fires, and is
+        // not armed and cancelled once per batch.
         first.completion.succeed(value)
         return true
     }
@@ -252,7 +259,7 @@ final class RedisChannelHandler: ChannelInboundHandler, @unchecked Sendable {
     /// Recognises a `message`, `smessage` or `pmessage` push (RESP2 array or RESP3 push) at the
     /// front of `received` and hands it to `onMessage`; anything else, malformed input included, is
     /// left to the general decoder.
-    private func parseMessage() -> FastPath {
+    private func parseMessage(_ received: inout ByteBuffer) -> FastPath {
         let maxBulk = decoder.limits.maxBulkLength
         let parsed = received.withUnsafeReadableBytes { bytes -> (FastPath, PubSubMessage.Kind, Spans) in
             let none = (FastPath.notAMessage, PubSubMessage.Kind.message, Spans())
@@ -367,6 +374,7 @@ final class RedisChannelHandler: ChannelInboundHandler, @unchecked Sendable {
         while let p = pending.popFirst() { p.completion.fail(error) }
     }
 
+    /// Arms the timer for the oldest pending command's deadline.
     private func armTimer(context: ChannelHandlerContext) {
         guard let deadline = pending.first?.deadline, deadline != .distantFuture else { return }
         timer?.cancel()
