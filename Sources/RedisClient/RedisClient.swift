@@ -16,6 +16,9 @@ public final class RedisClient: Sendable, Service {
     public let eventLoop: EventLoop
     /// The configuration it was made with.
     public let configuration: RedisClientConfiguration
+    /// Runs tasks on the client's event loop (see ``EventLoopTaskExecutor``): a task that prefers
+    /// it sends and gets its replies with no thread hop.
+    public let taskExecutor: EventLoopTaskExecutor
     let manager: RedisConnectionManager
     private let waiting: NIOLoopBoundBox<WaitQueue>
     private let commands: Counter
@@ -45,6 +48,7 @@ public final class RedisClient: Sendable, Service {
         let eventLoop = eventLoopGroup.next()
         self.eventLoop = eventLoop
         self.configuration = configuration
+        self.taskExecutor = EventLoopTaskExecutor(eventLoop)
         self.manager = RedisConnectionManager(
             configuration: configuration, eventLoop: eventLoop, isSubscriber: false, logger: logger,
             metricsLabel: "redis_client")

@@ -23,10 +23,15 @@ public final class RedisConnection: Sendable {
     private let handler: RedisChannelHandler
     private let outbox = NIOLockedValueBox(Outbox())
 
+    /// Runs tasks on this connection's event loop (see ``EventLoopTaskExecutor``): a task that
+    /// prefers it sends and gets its replies with no thread hop.
+    public let taskExecutor: EventLoopTaskExecutor
+
     private init(channel: Channel, handler: RedisChannelHandler, configuration: RedisClientConfiguration) {
         self.channel = channel
         self.handler = handler
         self.eventLoop = channel.eventLoop
+        self.taskExecutor = EventLoopTaskExecutor(channel.eventLoop)
         self.configuration = configuration
     }
 

@@ -25,8 +25,9 @@ struct ServerOptions: ParsableArguments {
     @Option(
         help: """
             Where the benchmark's tasks run: global (Swift Concurrency's default pool; every command \
-            crosses to the event loop and back) or nio (NIO's singleton event-loop group installed as \
-            the global executor, and the connections on it; --threads is then ignored).
+            crosses to the event loop and back), nio (NIO's singleton event-loop group installed as \
+            the global executor, and the connections on it; --threads is then ignored) or loop (each \
+            task prefers its connection's or client's taskExecutor, so it runs on that event loop).
             """)
     var executor = Executor.global
 
@@ -35,7 +36,7 @@ struct ServerOptions: ParsableArguments {
 
     /// Where tasks run.
     enum Executor: String, ExpressibleByArgument {
-        case global, nio
+        case global, nio, loop
     }
 
     /// The client configuration for the server, with the module's defaults otherwise.
@@ -50,7 +51,7 @@ struct ServerOptions: ParsableArguments {
     /// The event-loop group for the connections (after installing NIO's executor, if asked for).
     func eventLoopGroup() -> EventLoopGroup {
         switch executor {
-        case .global:
+        case .global, .loop:
             return MultiThreadedEventLoopGroup(numberOfThreads: threads)
         case .nio:
             // Only here does the process switch executors, before it makes any connection.
@@ -63,7 +64,7 @@ struct ServerOptions: ParsableArguments {
 
     /// Shuts down a group made by ``eventLoopGroup()`` (the singleton stays).
     func shutdown(_ group: EventLoopGroup) async throws {
-        if executor == .global { try await group.shutdownGracefully() }
+        if executor != .nio { try await group.shutdownGracefully() }
     }
 
     func validate() throws {

@@ -134,7 +134,8 @@ struct ThroughputCommand: AsyncParsableCommand {
         let start = ContinuousClock.now
         let errors = try await withThrowingTaskGroup(of: Int.self) { tasks in
             for (connection, share) in zip(connections, Self.shares(requests, clients)) {
-                tasks.addTask {
+                let preference = server.executor == .loop ? connection.taskExecutor : nil
+                tasks.addTask(executorPreference: preference) {
                     var remaining = share
                     var errors = 0
                     while remaining > 0 {
@@ -162,8 +163,9 @@ struct ThroughputCommand: AsyncParsableCommand {
         try await client.connect()
         let start = ContinuousClock.now
         let errors = try await withThrowingTaskGroup(of: Int.self) { tasks in
+            let preference = server.executor == .loop ? client.taskExecutor : nil
             for share in Self.shares(requests, clients * pipeline) {
-                tasks.addTask {
+                tasks.addTask(executorPreference: preference) {
                     var errors = 0
                     for _ in 0..<share {
                         do {

@@ -179,3 +179,32 @@ import TestSupport
         }
     }
 }
+
+/// Tasks that prefer a connection's task executor run on its event loop, before and after
+/// awaiting replies.
+@Suite struct EventLoopTaskExecutorTests {
+    @Test func tasksPreferringTheExecutorRunOnTheConnectionsLoop() async throws {
+        let server = try await TestServer.start(.broker)
+        var configuration = try RedisClientConfiguration("redis://127.0.0.1:\(server.port)")
+        configuration.connectTimeout = TestClients.connectTimeout
+        let client = RedisClient(configuration: configuration, eventLoopGroup: TestClients.group)
+        try await client.connect()
+        let onLoop = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for _ in 0..<20 {
+                group.addTask(executorPreference: client.taskExecutor) {
+                    var before = client.eventLoop.inEventLoop
+                    for _ in 0..<10 {
+                        try await client.incr("n")
+                        before = before && client.eventLoop.inEventLoop
+                    }
+                    return before
+                }
+            }
+            return try await group.reduce(true) { $0 && $1 }
+        }
+        #expect(onLoop)
+        #expect(try await client.getString("n") == "200")
+        await client.close()
+        await server.stop()
+    }
+}
