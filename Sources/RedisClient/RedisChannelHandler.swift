@@ -245,7 +245,8 @@ final class RedisChannelHandler: ChannelInboundHandler, @unchecked Sendable {
         }
         guard let first = pending.popFirst() else {
             // A reply nobody asked for: the stream is out of step; close rather than guess.
-            errorCaught(context: context, error: RedisClientError(.protocolError, "a reply arrived with no command waiting"))
+            errorCaught(
+                context: context, error: RedisClientError(.protocolError, "a reply arrived with no command waiting"))
             return false
         }
         // The timer stays armed when nothing is pending: it finds nothing when it fires, and is
@@ -273,9 +274,12 @@ final class RedisChannelHandler: ChannelInboundHandler, @unchecked Sendable {
             let elements: Int
             if count < 6 { return Self.matchesPrefix(bytes) ? incomplete : none }
             switch (bytes[1], bytes[5]) {
-            case (UInt8(ascii: "3"), UInt8(ascii: "7")): (header, kind, elements) = ("\r\n$7\r\nmessage\r\n", .message, 2)
-            case (UInt8(ascii: "3"), UInt8(ascii: "8")): (header, kind, elements) = ("\r\n$8\r\nsmessage\r\n", .smessage, 2)
-            case (UInt8(ascii: "4"), UInt8(ascii: "8")): (header, kind, elements) = ("\r\n$8\r\npmessage\r\n", .pmessage, 3)
+            case (UInt8(ascii: "3"), UInt8(ascii: "7")):
+                (header, kind, elements) = ("\r\n$7\r\nmessage\r\n", .message, 2)
+            case (UInt8(ascii: "3"), UInt8(ascii: "8")):
+                (header, kind, elements) = ("\r\n$8\r\nsmessage\r\n", .smessage, 2)
+            case (UInt8(ascii: "4"), UInt8(ascii: "8")):
+                (header, kind, elements) = ("\r\n$8\r\npmessage\r\n", .pmessage, 3)
             default: return none
             }
             let headerLength = header.utf8CodeUnitCount

@@ -128,7 +128,9 @@ extension RedisCommandSender {
 
     /// `HSET key field value [field value …]`: how many fields were added (not updated).
     @discardableResult
-    public func hset(_ key: RedisArgument, _ fields: [(field: RedisArgument, value: RedisArgument)]) async throws
+    public func hset(
+        _ key: RedisArgument, _ fields: [(field: RedisArgument, value: RedisArgument)]
+    ) async throws
         -> Int
     {
         precondition(!fields.isEmpty, "HSET needs at least one field")

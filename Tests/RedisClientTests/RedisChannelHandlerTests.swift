@@ -36,7 +36,8 @@ import TestSupport
             onMessage: { message in
                 let pattern = message.pattern.map { " pattern '\(String(buffer: $0))'" } ?? ""
                 received.events.append(
-                    "\(message.kind)\(pattern) '\(String(buffer: message.channel))' '\(String(buffer: message.payload))'")
+                    "\(message.kind)\(pattern) '\(String(buffer: message.channel))' '\(String(buffer: message.payload))'"
+                )
             })
         let channel = EmbeddedChannel(handler: handler)
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 6379)).wait()
@@ -151,13 +152,16 @@ import TestSupport
         let server = try await TestServer.start(.broker)
         var configuration = try RedisClientConfiguration("redis://127.0.0.1:\(server.port)")
         configuration.connectTimeout = TestClients.connectTimeout
-        let connection = try await RedisConnection.connect(configuration: configuration, eventLoop: TestClients.group.next())
+        let connection = try await RedisConnection.connect(
+            configuration: configuration, eventLoop: TestClients.group.next())
         let writes = WriteCounter()
         try await connection.channel.pipeline.addHandler(writes, position: .first).get()
         // Hold the loop until every command is in the outbox.
         let release = DispatchSemaphore(value: 0)
         let held = connection.eventLoop.submit { release.wait() }
-        let futures = (0..<200).map { i in connection.sendReturningErrors(RedisCommand("INCR", "n")) as EventLoopFuture<RESPValue> }
+        let futures = (0..<200).map { i in
+            connection.sendReturningErrors(RedisCommand("INCR", "n")) as EventLoopFuture<RESPValue>
+        }
         release.signal()
         try await held.get()
         var values: [RESPValue] = []
