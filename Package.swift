@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "RESP", targets: ["RESP"]),
         .library(name: "Broker", targets: ["Broker"]),
         .library(name: "RedisClient", targets: ["RedisClient"]),
+        .library(name: "HubProtocol", targets: ["HubProtocol"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -57,6 +58,10 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
+        ),
+        .target(
+            name: "HubProtocol",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")]
         ),
         .executableTarget(
             name: "BrokerCLI",
