@@ -56,6 +56,42 @@ struct HubValueTests {
         #expect(args[1].rawBytes.map(array) == bytes("-42"))
     }
 
+    @Test("Swift values written by JSONHubProtocol decode back into the same values")
+    func roundTripsSwiftValues() throws {
+        let person = Person(
+            name: "Zoë \"Z\" \\ 😀", age: -1, tags: ["a/b", ""], address: .init(city: "Zürich", zip: "8000"),
+            born: Date(timeIntervalSince1970: 1_709_210_096.25))
+        let date = Date(timeIntervalSince1970: 1_234_567_890.123456)
+        let message = HubMessage.invocation(
+            InvocationMessage(
+                headers: ["h": "\u{1}"], invocationId: "1", target: "T",
+                arguments: [
+                    HubValue("tab\t nl\n é"), HubValue(Int.min), HubValue(-0.000123), HubValue(false),
+                    HubValue(Optional<Int>.none), HubValue(Optional(5)), HubValue(["x", "y"]), HubValue(person),
+                    HubValue(date), HubValue(1e300), HubValue([String: [Int]]()),
+                ],
+                streamIds: ["s"]))
+        var buffer = try json.serialize(message)
+        var decoder = HubMessageDecoder(hubProtocol: json)
+        guard case .invocation(let read)? = try decoder.next(&buffer) else {
+            Issue.record("not an invocation")
+            return
+        }
+        let args = read.arguments
+        #expect(read.headers == ["h": "\u{1}"] && read.streamIds == ["s"] && read.invocationId == "1")
+        #expect(try args.decode(String.self, at: 0) == "tab\t nl\n é")
+        #expect(try args.decode(Int.self, at: 1) == Int.min)
+        #expect(try args.decode(Double.self, at: 2) == -0.000123)
+        #expect(try args.decode(Bool.self, at: 3) == false)
+        #expect(try args.decode(Int?.self, at: 4) == nil)
+        #expect(try args.decode(Int?.self, at: 5) == 5)
+        #expect(try args.decode([String].self, at: 6) == ["x", "y"])
+        #expect(try args.decode(Person.self, at: 7) == person)
+        #expect(abs(try args.decode(Date.self, at: 8).timeIntervalSince(date)) < 1e-6)
+        #expect(try args.decode(Double.self, at: 9) == 1e300)
+        #expect(try args.decode([String: [Int]].self, at: 10).isEmpty)
+    }
+
     @Test("a mismatched type or index throws, never traps")
     func decodingErrors() throws {
         let args = try arguments(#"["text", 1.5, {"name":1}]"#)

@@ -206,6 +206,7 @@ struct JSONMessageReader {
         if scanner.peek() == UInt8(ascii: "]") {
             scanner.index &+= 1
         } else {
+            values.reserveCapacity(4)  // one allocation for the usual few arguments
             repeat {
                 values.append(slice(try scanner.skipValue(depth: 2)))
             } while try scanner.nextMember(close: UInt8(ascii: "]"))
