@@ -37,6 +37,7 @@ extension HubMessageDecoder: ByteToMessageDecoder {
     /// Each message read.
     public typealias InboundOut = HubMessage
 
+    /// Fires each message read (see ``next(_:)``).
     public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
         guard let message = try next(&buffer) else { return .needMoreData }
         context.fireChannelRead(Self.wrapInboundOut(message))

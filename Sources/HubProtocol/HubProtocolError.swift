@@ -53,6 +53,7 @@ public struct HubProtocolError: Error, Sendable, Hashable, CustomStringConvertib
         self.context = context
     }
 
+    /// The message, with the context in parentheses when there is one.
     public var description: String {
         if let context { return "\(message) (\(context))" }
         return message

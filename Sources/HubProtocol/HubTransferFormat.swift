@@ -1,5 +1,6 @@
 /// The kinds of transport data a protocol needs (text or binary), or a transport can carry.
 public struct HubTransferFormat: OptionSet, Sendable, Hashable {
+    /// The bits: 1 text, 2 binary.
     public let rawValue: Int
 
     /// Makes a set of formats.

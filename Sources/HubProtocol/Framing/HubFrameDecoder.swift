@@ -96,6 +96,7 @@ extension HubFrameDecoder: ByteToMessageDecoder {
     /// Each complete frame's payload, without framing.
     public typealias InboundOut = ByteBuffer
 
+    /// Fires the payload of each complete frame (see ``nextFrame(_:)``).
     public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
         guard let frame = try nextFrame(&buffer) else { return .needMoreData }
         context.fireChannelRead(Self.wrapInboundOut(frame))

@@ -30,6 +30,7 @@ public struct JSONHubProtocol: HubProtocol {
         self.maximumDepth = maximumDepth
     }
 
+    /// Parses one JSON message (a frame without its `0x1E`); `nil` for an unknown `type`.
     public func parseMessage(_ payload: ByteBuffer) throws(HubProtocolError) -> HubMessage? {
         let result = payload.withUnsafeReadableBytes { bytes -> Result<HubMessage?, HubProtocolError> in
             var reader = JSONMessageReader(
@@ -43,6 +44,7 @@ public struct JSONHubProtocol: HubProtocol {
         return try result.get()
     }
 
+    /// Appends `message` as compact JSON followed by `0x1E`.
     public func writeMessage(_ message: HubMessage, into buffer: inout ByteBuffer) throws(HubProtocolError) {
         try HubFraming.recordSeparator.writeFrame(into: &buffer) { (body: inout ByteBuffer) throws(HubProtocolError) in
             try JSONMessageWriter.write(message, into: &body)

@@ -103,6 +103,7 @@ public struct HubValue: Sendable {
 }
 
 extension HubValue: CustomStringConvertible {
+    /// Raw JSON as its text, a MessagePack value as its size, a Swift value as its description.
     public var description: String {
         switch storage {
         case .null: return "null"
