@@ -35,18 +35,52 @@ public struct MessagePackWriter: Sendable {
         self.buffer = ByteBufferAllocator().buffer(capacity: capacity)
     }
 
+    // MARK: - Plumbing
+    //
+    // Every value goes in with one `writeWithUnsafeMutableBytes` call: one capacity check and one
+    // uniqueness check, then plain stores through the pointer. (Chaining `ByteBuffer.writeInteger`
+    // calls costs those checks, and an exclusivity check, per field.)
+
+    /// Reserves `count` bytes at the end, lets `body` store exactly that many, and moves past them.
+    @inlinable
+    @inline(__always)
+    mutating func append(_ count: Int, _ body: (UnsafeMutableRawPointer) -> Void) {
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { bytes in
+            // Not nil: at least `count` (> 0) writable bytes were reserved.
+            body(bytes.baseAddress!)
+            return count
+        }
+    }
+
+    /// Appends one byte.
+    @inlinable
+    @inline(__always)
+    mutating func append(_ byte: UInt8) {
+        append(1) { $0.storeBytes(of: byte, as: UInt8.self) }
+    }
+
+    /// Appends a format byte and a big-endian number.
+    @inlinable
+    @inline(__always)
+    mutating func append<T: FixedWidthInteger>(_ format: UInt8, _ value: T) {
+        append(1 &+ MemoryLayout<T>.size) { pointer in
+            pointer.storeBytes(of: format, as: UInt8.self)
+            pointer.storeBytes(of: value.bigEndian, toByteOffset: 1, as: T.self)
+        }
+    }
+
     // MARK: - Scalars
 
     /// Writes `nil` (`c0`).
     @inlinable
     public mutating func writeNil() {
-        buffer.writeInteger(UInt8(0xc0))
+        append(0xc0)
     }
 
     /// Writes `false` (`c2`) or `true` (`c3`).
     @inlinable
     public mutating func writeBool(_ value: Bool) {
-        buffer.writeInteger(value ? UInt8(0xc3) : UInt8(0xc2))
+        append(value ? 0xc3 : 0xc2)
     }
 
     /// Writes an integer in the smallest form: positive/negative fixint, `uint8…64` for values ≥ 0,
@@ -56,15 +90,15 @@ public struct MessagePackWriter: Sendable {
         if value >= 0 {
             writeInteger(UInt64(truncatingIfNeeded: value))
         } else if value >= -32 {
-            buffer.writeInteger(UInt8(truncatingIfNeeded: value))
+            append(UInt8(truncatingIfNeeded: value))
         } else if value >= -0x80 {
-            buffer.writeMultipleIntegers(UInt8(0xd0), Int8(truncatingIfNeeded: value))
+            append(0xd0, Int8(truncatingIfNeeded: value))
         } else if value >= -0x8000 {
-            buffer.writeMultipleIntegers(UInt8(0xd1), Int16(truncatingIfNeeded: value))
+            append(0xd1, Int16(truncatingIfNeeded: value))
         } else if value >= -0x8000_0000 {
-            buffer.writeMultipleIntegers(UInt8(0xd2), Int32(truncatingIfNeeded: value))
+            append(0xd2, Int32(truncatingIfNeeded: value))
         } else {
-            buffer.writeMultipleIntegers(UInt8(0xd3), value)
+            append(0xd3, value)
         }
     }
 
@@ -72,15 +106,15 @@ public struct MessagePackWriter: Sendable {
     @inlinable
     public mutating func writeInteger(_ value: UInt64) {
         if value <= 0x7f {
-            buffer.writeInteger(UInt8(truncatingIfNeeded: value))
+            append(UInt8(truncatingIfNeeded: value))
         } else if value <= 0xff {
-            buffer.writeMultipleIntegers(UInt8(0xcc), UInt8(truncatingIfNeeded: value))
+            append(0xcc, UInt8(truncatingIfNeeded: value))
         } else if value <= 0xffff {
-            buffer.writeMultipleIntegers(UInt8(0xcd), UInt16(truncatingIfNeeded: value))
+            append(0xcd, UInt16(truncatingIfNeeded: value))
         } else if value <= 0xffff_ffff {
-            buffer.writeMultipleIntegers(UInt8(0xce), UInt32(truncatingIfNeeded: value))
+            append(0xce, UInt32(truncatingIfNeeded: value))
         } else {
-            buffer.writeMultipleIntegers(UInt8(0xcf), value)
+            append(0xcf, value)
         }
     }
 
@@ -103,13 +137,13 @@ public struct MessagePackWriter: Sendable {
     /// Writes a `float32` (`ca`).
     @inlinable
     public mutating func writeFloat(_ value: Float) {
-        buffer.writeMultipleIntegers(UInt8(0xca), value.bitPattern)
+        append(0xca, value.bitPattern)
     }
 
     /// Writes a `float64` (`cb`).
     @inlinable
     public mutating func writeDouble(_ value: Double) {
-        buffer.writeMultipleIntegers(UInt8(0xcb), value.bitPattern)
+        append(0xcb, value.bitPattern)
     }
 
     // MARK: - Strings and binaries
@@ -117,22 +151,32 @@ public struct MessagePackWriter: Sendable {
     /// Writes a string as fixstr / `str8/16/32`, chosen by its UTF-8 length.
     @inlinable
     public mutating func writeString(_ value: String) {
-        writeStringHeader(length: value.utf8.count)
-        buffer.writeString(value)
+        var value = value
+        value.withUTF8 { utf8 in
+            writeString(utf8: UnsafeRawBufferPointer(utf8))
+        }
     }
 
     /// Writes a string whose UTF-8 bytes are `bytes` (not validated; pass UTF-8).
     @inlinable
     public mutating func writeString(utf8 bytes: UnsafeRawBufferPointer) {
-        writeStringHeader(length: bytes.count)
-        buffer.writeBytes(bytes)
+        let length = bytes.count
+        precondition(UInt64(length) <= UInt64(UInt32.max), "MessagePack strings hold < 2^32 bytes")
+        let headerSize = length <= 31 ? 1 : length <= 0xff ? 2 : length <= 0xffff ? 3 : 5
+        append(headerSize &+ length) { pointer in
+            Self.storeHeader(
+                at: pointer, size: headerSize, fix: 0xa0, formats: (0xd9, 0xda, 0xdb),
+                length: UInt32(truncatingIfNeeded: length))
+            if length > 0, let source = bytes.baseAddress {
+                (pointer + headerSize).copyMemory(from: source, byteCount: length)
+            }
+        }
     }
 
     /// Writes a string whose UTF-8 bytes are the readable bytes of `bytes` (not validated; pass UTF-8).
     @inlinable
     public mutating func writeString(utf8 bytes: ByteBuffer) {
-        writeStringHeader(length: bytes.readableBytes)
-        buffer.writeImmutableBuffer(bytes)
+        bytes.withUnsafeReadableBytes { writeString(utf8: $0) }
     }
 
     /// Writes only the header of a string of `length` UTF-8 bytes; the caller writes the bytes next.
@@ -140,35 +184,64 @@ public struct MessagePackWriter: Sendable {
     public mutating func writeStringHeader(length: Int) {
         precondition(length >= 0 && UInt64(length) <= UInt64(UInt32.max), "MessagePack strings hold < 2^32 bytes")
         if length <= 31 {
-            buffer.writeInteger(UInt8(0xa0 | UInt8(truncatingIfNeeded: length)))
+            append(0xa0 | UInt8(truncatingIfNeeded: length))
         } else if length <= 0xff {
-            buffer.writeMultipleIntegers(UInt8(0xd9), UInt8(truncatingIfNeeded: length))
+            append(0xd9, UInt8(truncatingIfNeeded: length))
         } else if length <= 0xffff {
-            buffer.writeMultipleIntegers(UInt8(0xda), UInt16(truncatingIfNeeded: length))
+            append(0xda, UInt16(truncatingIfNeeded: length))
         } else {
-            buffer.writeMultipleIntegers(UInt8(0xdb), UInt32(truncatingIfNeeded: length))
+            append(0xdb, UInt32(truncatingIfNeeded: length))
+        }
+    }
+
+    /// Stores a header of `size` bytes: `fix | length` when `size` is 1, else a format byte and an
+    /// 8-, 16- or 32-bit length.
+    @inlinable
+    @inline(__always)
+    static func storeHeader(
+        at pointer: UnsafeMutableRawPointer, size: Int, fix: UInt8, formats: (UInt8, UInt8, UInt8), length: UInt32
+    ) {
+        switch size {
+        case 1:
+            pointer.storeBytes(of: fix | UInt8(truncatingIfNeeded: length), as: UInt8.self)
+        case 2:
+            pointer.storeBytes(of: formats.0, as: UInt8.self)
+            pointer.storeBytes(of: UInt8(truncatingIfNeeded: length), toByteOffset: 1, as: UInt8.self)
+        case 3:
+            pointer.storeBytes(of: formats.1, as: UInt8.self)
+            pointer.storeBytes(of: UInt16(truncatingIfNeeded: length).bigEndian, toByteOffset: 1, as: UInt16.self)
+        default:
+            pointer.storeBytes(of: formats.2, as: UInt8.self)
+            pointer.storeBytes(of: length.bigEndian, toByteOffset: 1, as: UInt32.self)
         }
     }
 
     /// Writes the readable bytes of `bytes` as `bin8/16/32`.
     @inlinable
     public mutating func writeBinary(_ bytes: ByteBuffer) {
-        writeBinaryHeader(length: bytes.readableBytes)
-        buffer.writeImmutableBuffer(bytes)
+        bytes.withUnsafeReadableBytes { writeBinary($0) }
     }
 
     /// Writes `bytes` as `bin8/16/32`.
     @inlinable
     public mutating func writeBinary(_ bytes: UnsafeRawBufferPointer) {
-        writeBinaryHeader(length: bytes.count)
-        buffer.writeBytes(bytes)
+        let length = bytes.count
+        precondition(UInt64(length) <= UInt64(UInt32.max), "MessagePack binaries hold < 2^32 bytes")
+        let headerSize = length <= 0xff ? 2 : length <= 0xffff ? 3 : 5
+        append(headerSize &+ length) { pointer in
+            Self.storeHeader(
+                at: pointer, size: headerSize, fix: 0, formats: (0xc4, 0xc5, 0xc6),
+                length: UInt32(truncatingIfNeeded: length))
+            if length > 0, let source = bytes.baseAddress {
+                (pointer + headerSize).copyMemory(from: source, byteCount: length)
+            }
+        }
     }
 
     /// Writes `bytes` as `bin8/16/32`.
     @inlinable
     public mutating func writeBinary(_ bytes: [UInt8]) {
-        writeBinaryHeader(length: bytes.count)
-        buffer.writeBytes(bytes)
+        bytes.withUnsafeBytes { writeBinary($0) }
     }
 
     /// Writes only the header of a binary of `length` bytes; the caller writes the bytes next.
@@ -176,11 +249,11 @@ public struct MessagePackWriter: Sendable {
     public mutating func writeBinaryHeader(length: Int) {
         precondition(length >= 0 && UInt64(length) <= UInt64(UInt32.max), "MessagePack binaries hold < 2^32 bytes")
         if length <= 0xff {
-            buffer.writeMultipleIntegers(UInt8(0xc4), UInt8(truncatingIfNeeded: length))
+            append(0xc4, UInt8(truncatingIfNeeded: length))
         } else if length <= 0xffff {
-            buffer.writeMultipleIntegers(UInt8(0xc5), UInt16(truncatingIfNeeded: length))
+            append(0xc5, UInt16(truncatingIfNeeded: length))
         } else {
-            buffer.writeMultipleIntegers(UInt8(0xc6), UInt32(truncatingIfNeeded: length))
+            append(0xc6, UInt32(truncatingIfNeeded: length))
         }
     }
 
@@ -192,11 +265,11 @@ public struct MessagePackWriter: Sendable {
     public mutating func writeArrayHeader(count: Int) {
         precondition(count >= 0 && UInt64(count) <= UInt64(UInt32.max), "MessagePack arrays hold < 2^32 elements")
         if count <= 15 {
-            buffer.writeInteger(UInt8(0x90 | UInt8(truncatingIfNeeded: count)))
+            append(0x90 | UInt8(truncatingIfNeeded: count))
         } else if count <= 0xffff {
-            buffer.writeMultipleIntegers(UInt8(0xdc), UInt16(truncatingIfNeeded: count))
+            append(0xdc, UInt16(truncatingIfNeeded: count))
         } else {
-            buffer.writeMultipleIntegers(UInt8(0xdd), UInt32(truncatingIfNeeded: count))
+            append(0xdd, UInt32(truncatingIfNeeded: count))
         }
     }
 
@@ -206,11 +279,11 @@ public struct MessagePackWriter: Sendable {
     public mutating func writeMapHeader(count: Int) {
         precondition(count >= 0 && UInt64(count) <= UInt64(UInt32.max), "MessagePack maps hold < 2^32 entries")
         if count <= 15 {
-            buffer.writeInteger(UInt8(0x80 | UInt8(truncatingIfNeeded: count)))
+            append(0x80 | UInt8(truncatingIfNeeded: count))
         } else if count <= 0xffff {
-            buffer.writeMultipleIntegers(UInt8(0xde), UInt16(truncatingIfNeeded: count))
+            append(0xde, UInt16(truncatingIfNeeded: count))
         } else {
-            buffer.writeMultipleIntegers(UInt8(0xdf), UInt32(truncatingIfNeeded: count))
+            append(0xdf, UInt32(truncatingIfNeeded: count))
         }
     }
 
@@ -221,15 +294,31 @@ public struct MessagePackWriter: Sendable {
     @inlinable
     public mutating func writeExtensionHeader(type: Int8, length: Int) {
         precondition(length >= 0 && UInt64(length) <= UInt64(UInt32.max), "MessagePack extensions hold < 2^32 bytes")
+        let typeByte = UInt8(bitPattern: type)
         switch length {
-        case 1: buffer.writeMultipleIntegers(UInt8(0xd4), type)
-        case 2: buffer.writeMultipleIntegers(UInt8(0xd5), type)
-        case 4: buffer.writeMultipleIntegers(UInt8(0xd6), type)
-        case 8: buffer.writeMultipleIntegers(UInt8(0xd7), type)
-        case 16: buffer.writeMultipleIntegers(UInt8(0xd8), type)
-        case ...0xff: buffer.writeMultipleIntegers(UInt8(0xc7), UInt8(truncatingIfNeeded: length), type)
-        case ...0xffff: buffer.writeMultipleIntegers(UInt8(0xc8), UInt16(truncatingIfNeeded: length), type)
-        default: buffer.writeMultipleIntegers(UInt8(0xc9), UInt32(truncatingIfNeeded: length), type)
+        case 1: append(0xd4, typeByte)
+        case 2: append(0xd5, typeByte)
+        case 4: append(0xd6, typeByte)
+        case 8: append(0xd7, typeByte)
+        case 16: append(0xd8, typeByte)
+        case ...0xff:
+            append(3) { pointer in
+                pointer.storeBytes(of: 0xc7, as: UInt8.self)
+                pointer.storeBytes(of: UInt8(truncatingIfNeeded: length), toByteOffset: 1, as: UInt8.self)
+                pointer.storeBytes(of: typeByte, toByteOffset: 2, as: UInt8.self)
+            }
+        case ...0xffff:
+            append(4) { pointer in
+                pointer.storeBytes(of: 0xc8, as: UInt8.self)
+                pointer.storeBytes(of: UInt16(truncatingIfNeeded: length).bigEndian, toByteOffset: 1, as: UInt16.self)
+                pointer.storeBytes(of: typeByte, toByteOffset: 3, as: UInt8.self)
+            }
+        default:
+            append(6) { pointer in
+                pointer.storeBytes(of: 0xc9, as: UInt8.self)
+                pointer.storeBytes(of: UInt32(truncatingIfNeeded: length).bigEndian, toByteOffset: 1, as: UInt32.self)
+                pointer.storeBytes(of: typeByte, toByteOffset: 5, as: UInt8.self)
+            }
         }
     }
 
@@ -255,12 +344,24 @@ public struct MessagePackWriter: Sendable {
         if seconds >> 34 == 0 {
             let data64 = UInt64(nanoseconds) << 34 | UInt64(truncatingIfNeeded: seconds)
             if data64 >> 32 == 0 {
-                buffer.writeMultipleIntegers(UInt8(0xd6), Int8(-1), UInt32(truncatingIfNeeded: data64))
+                append(6) { pointer in
+                    pointer.storeBytes(of: UInt16(0xd6ff).bigEndian, as: UInt16.self)
+                    pointer.storeBytes(
+                        of: UInt32(truncatingIfNeeded: data64).bigEndian, toByteOffset: 2, as: UInt32.self)
+                }
             } else {
-                buffer.writeMultipleIntegers(UInt8(0xd7), Int8(-1), data64)
+                append(10) { pointer in
+                    pointer.storeBytes(of: UInt16(0xd7ff).bigEndian, as: UInt16.self)
+                    pointer.storeBytes(of: data64.bigEndian, toByteOffset: 2, as: UInt64.self)
+                }
             }
         } else {
-            buffer.writeMultipleIntegers(UInt8(0xc7), UInt8(12), Int8(-1), nanoseconds, seconds)
+            append(15) { pointer in
+                pointer.storeBytes(of: 0xc7, as: UInt8.self)
+                pointer.storeBytes(of: UInt16(0x0cff).bigEndian, toByteOffset: 1, as: UInt16.self)
+                pointer.storeBytes(of: nanoseconds.bigEndian, toByteOffset: 3, as: UInt32.self)
+                pointer.storeBytes(of: seconds.bigEndian, toByteOffset: 7, as: Int64.self)
+            }
         }
     }
 

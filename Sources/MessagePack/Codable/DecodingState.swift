@@ -90,113 +90,139 @@ final class DecodingState {
     }
 
     // MARK: - Values
+    //
+    // These run unspecialized for most values (the standard library's `Codable` code calls them
+    // through existentials), so they avoid what costs a metadata lookup there: no optionals or
+    // tuples of `T` are returned, ends come back through `inout`.
 
     /// Decodes a `T` from the value at `offset`: directly if its type has a fixed form, else through
-    /// `T(from:)`. Returns the value's end when it is known without a skip.
+    /// `T(from:)`. Sets `end` to the offset just past the value when that is known without a skip,
+    /// else to -1.
+    func decode<T: Decodable>(
+        _ type: T.Type, at offset: Int, depth: Int, parent: ValueDecoder?, key: (any CodingKey)?, end: inout Int
+    ) throws -> T {
+        if Self.isDirect(T.self) {
+            return try decodeDirectly(T.self, at: offset, depth: depth, codingPath: path(parent, key), end: &end)
+        }
+        end = -1
+        return try T(from: ValueDecoder(state: self, offset: offset, depth: depth, parent: parent, key: key))
+    }
+
+    /// Decodes a `T` from the value at `offset`, when the end does not matter.
     func decode<T: Decodable>(
         _ type: T.Type, at offset: Int, depth: Int, parent: ValueDecoder?, key: (any CodingKey)?
-    ) throws -> (value: T, end: Int?) {
-        if let (value, end) = try decodeDirectly(T.self, at: offset, depth: depth, codingPath: path(parent, key)) {
-            return (value, end)
-        }
-        let decoder = ValueDecoder(state: self, offset: offset, depth: depth, parent: parent, key: key)
-        return (try T(from: decoder), nil)
+    ) throws -> T {
+        var end = 0
+        return try decode(T.self, at: offset, depth: depth, parent: parent, key: key, end: &end)
     }
 
     private func path(_ parent: ValueDecoder?, _ key: (any CodingKey)?) -> [any CodingKey] {
         (parent?.codingPath ?? []) + (key.map { [$0] } ?? [])
     }
 
-    /// Decodes `T` if its type has a fixed form — the standard scalars, `[UInt8]`, the hook
-    /// protocols, ``MessagePackRawValue``, ``MessagePackValue`` — returning the value and its end;
-    /// returns `nil` for every other type.
-    @inline(__always)
+    /// Whether values of `type` are read directly: the standard scalars, `[UInt8]`, the hook protocols,
+    /// ``MessagePackRawValue`` and ``MessagePackValue``.
+    static func isDirect<T>(_ type: T.Type) -> Bool {
+        T.self == String.self || T.self == Int.self || T.self == Bool.self || T.self == Double.self
+            || T.self == Float.self || T.self == Int64.self || T.self == UInt64.self || T.self == Int32.self
+            || T.self == UInt32.self || T.self == UInt.self || T.self == Int16.self || T.self == UInt16.self
+            || T.self == Int8.self || T.self == UInt8.self || T.self == [UInt8].self
+            || T.self == MessagePackRawValue.self || T.self == MessagePackValue.self
+            || T.self is any MessagePackTimestampRepresentable.Type || T.self is any MessagePackBinaryRepresentable.Type
+    }
+
+    /// Decodes a value of a type ``isDirect(_:)`` accepts and sets `end` past it.
     func decodeDirectly<T: Decodable>(
-        _ type: T.Type, at offset: Int, depth: Int, codingPath: @autoclosure () -> [any CodingKey]
-    ) throws -> (T, Int)? {
+        _ type: T.Type, at offset: Int, depth: Int, codingPath: @autoclosure () -> [any CodingKey], end: inout Int
+    ) throws -> T {
         if T.self == String.self {
-            let (value, end) = try read(T.self, at: offset, codingPath: codingPath()) {
-                cursor throws(MessagePackError) in
+            let result = try read(T.self, at: offset, codingPath: codingPath()) { cursor throws(MessagePackError) in
                 try cursor.readString()
             }
-            return (identityCast(value, to: T.self), end)
+            end = result.end
+            return identityCast(result.value, to: T.self)
         } else if T.self == Int.self {
-            return try integer(Int.self, T.self, at: offset, codingPath())
+            return try integer(Int.self, T.self, at: offset, codingPath(), end: &end)
         } else if T.self == Bool.self {
-            let (value, end) = try read(T.self, at: offset, codingPath: codingPath()) {
-                cursor throws(MessagePackError) in
+            let result = try read(T.self, at: offset, codingPath: codingPath()) { cursor throws(MessagePackError) in
                 try cursor.readBool()
             }
-            return (identityCast(value, to: T.self), end)
+            end = result.end
+            return identityCast(result.value, to: T.self)
         } else if T.self == Double.self {
-            let (value, end) = try read(T.self, at: offset, codingPath: codingPath()) {
-                cursor throws(MessagePackError) in
+            let result = try read(T.self, at: offset, codingPath: codingPath()) { cursor throws(MessagePackError) in
                 try cursor.readDouble()
             }
-            return (identityCast(value, to: T.self), end)
+            end = result.end
+            return identityCast(result.value, to: T.self)
         } else if T.self == Float.self {
-            let (value, end) = try read(T.self, at: offset, codingPath: codingPath()) {
-                cursor throws(MessagePackError) in
+            let result = try read(T.self, at: offset, codingPath: codingPath()) { cursor throws(MessagePackError) in
                 try cursor.readFloat()
             }
-            return (identityCast(value, to: T.self), end)
+            end = result.end
+            return identityCast(result.value, to: T.self)
         } else if T.self == Int64.self {
-            return try integer(Int64.self, T.self, at: offset, codingPath())
+            return try integer(Int64.self, T.self, at: offset, codingPath(), end: &end)
         } else if T.self == UInt64.self {
-            return try integer(UInt64.self, T.self, at: offset, codingPath())
+            return try integer(UInt64.self, T.self, at: offset, codingPath(), end: &end)
         } else if T.self == Int32.self {
-            return try integer(Int32.self, T.self, at: offset, codingPath())
+            return try integer(Int32.self, T.self, at: offset, codingPath(), end: &end)
         } else if T.self == UInt32.self {
-            return try integer(UInt32.self, T.self, at: offset, codingPath())
+            return try integer(UInt32.self, T.self, at: offset, codingPath(), end: &end)
         } else if T.self == UInt.self {
-            return try integer(UInt.self, T.self, at: offset, codingPath())
+            return try integer(UInt.self, T.self, at: offset, codingPath(), end: &end)
         } else if T.self == Int16.self {
-            return try integer(Int16.self, T.self, at: offset, codingPath())
+            return try integer(Int16.self, T.self, at: offset, codingPath(), end: &end)
         } else if T.self == UInt16.self {
-            return try integer(UInt16.self, T.self, at: offset, codingPath())
+            return try integer(UInt16.self, T.self, at: offset, codingPath(), end: &end)
         } else if T.self == Int8.self {
-            return try integer(Int8.self, T.self, at: offset, codingPath())
+            return try integer(Int8.self, T.self, at: offset, codingPath(), end: &end)
         } else if T.self == UInt8.self {
-            return try integer(UInt8.self, T.self, at: offset, codingPath())
+            return try integer(UInt8.self, T.self, at: offset, codingPath(), end: &end)
         } else if T.self == [UInt8].self {
-            let (bytes, end) = try byteArray(at: offset, codingPath: codingPath())
-            return (identityCast(bytes, to: T.self), end)
+            let (bytes, bytesEnd) = try byteArray(at: offset, codingPath: codingPath())
+            end = bytesEnd
+            return identityCast(bytes, to: T.self)
         } else if T.self == MessagePackRawValue.self {
             let maxDepth = maxDepth
-            let end = try read(T.self, at: offset, codingPath: codingPath()) { cursor throws(MessagePackError) in
+            end = try read(T.self, at: offset, codingPath: codingPath()) { cursor throws(MessagePackError) in
                 try cursor.skipValue(depth: depth, maxDepth: maxDepth)
             }.end
-            return (identityCast(MessagePackRawValue(checked: slice(offset, end &- offset)), to: T.self), end)
+            return identityCast(MessagePackRawValue(checked: slice(offset, end &- offset)), to: T.self)
         } else if T.self == MessagePackValue.self {
             let maxDepth = maxDepth
-            let (value, end) = try read(T.self, at: offset, codingPath: codingPath()) {
-                cursor throws(MessagePackError) in
+            let result = try read(T.self, at: offset, codingPath: codingPath()) { cursor throws(MessagePackError) in
                 let start = cursor.index
                 try cursor.skipValue(depth: depth, maxDepth: maxDepth)
                 cursor.index = start
                 return try cursor.readValue()
             }
-            return (identityCast(value, to: T.self), end)
+            end = result.end
+            return identityCast(result.value, to: T.self)
         } else if let timestampType = T.self as? any MessagePackTimestampRepresentable.Type {
-            let (timestamp, end) = try read(T.self, at: offset, codingPath: codingPath()) {
-                cursor throws(MessagePackError) in try cursor.readTimestamp()
+            let result = try read(T.self, at: offset, codingPath: codingPath()) { cursor throws(MessagePackError) in
+                try cursor.readTimestamp()
             }
-            return (try hook(T.self, codingPath()) { try timestampType.init(messagePackTimestamp: timestamp) }, end)
+            end = result.end
+            return try hook(T.self, codingPath()) { try timestampType.init(messagePackTimestamp: result.value) }
         } else if let binaryType = T.self as? any MessagePackBinaryRepresentable.Type {
-            let (bytes, end) = try byteBuffer(at: offset, codingPath: codingPath())
-            return (try hook(T.self, codingPath()) { try binaryType.init(messagePackBinary: bytes) }, end)
+            let (bytes, bytesEnd) = try byteBuffer(at: offset, codingPath: codingPath())
+            end = bytesEnd
+            return try hook(T.self, codingPath()) { try binaryType.init(messagePackBinary: bytes) }
         }
-        return nil
+        preconditionFailure("\(T.self) is not decoded directly")
     }
 
     @inline(__always)
     private func integer<I: FixedWidthInteger, T>(
-        _ integerType: I.Type, _ type: T.Type, at offset: Int, _ codingPath: @autoclosure () -> [any CodingKey]
-    ) throws(DecodingError) -> (T, Int) {
-        let (value, end) = try read(I.self, at: offset, codingPath: codingPath()) { cursor throws(MessagePackError) in
+        _ integerType: I.Type, _ type: T.Type, at offset: Int, _ codingPath: @autoclosure () -> [any CodingKey],
+        end: inout Int
+    ) throws(DecodingError) -> T {
+        let result = try read(I.self, at: offset, codingPath: codingPath()) { cursor throws(MessagePackError) in
             try cursor.readInteger(as: I.self)
         }
-        return (identityCast(value, to: T.self), end)
+        end = result.end
+        return identityCast(result.value, to: T.self)
     }
 
     /// Runs a hook protocol's initializer; its errors become `dataCorrupted` (a `DecodingError` passes).

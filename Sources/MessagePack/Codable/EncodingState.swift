@@ -17,8 +17,11 @@ final class EncodingState {
         let isMap: Bool
     }
 
-    var writer: MessagePackWriter
-    private(set) var frames: [Frame] = []
+    // Unchecked: one encoding run uses the state from one thread, and no access to these overlaps
+    // another (nothing re-enters while the writer or the frames are being modified); the dynamic
+    // checks cost more than the writes they guard.
+    @exclusivity(unchecked) var writer: MessagePackWriter
+    @exclusivity(unchecked) private(set) var frames: [Frame] = []
     private var nextFrameID = 1
     /// An error found where the `Encoder` API cannot throw (opening a nested container…), thrown when
     /// the run ends.

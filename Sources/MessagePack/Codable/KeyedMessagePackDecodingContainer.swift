@@ -151,17 +151,15 @@ struct KeyedMessagePackDecodingContainer<Key: CodingKey>: KeyedDecodingContainer
     }
 
     func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
-        try state.decode(T.self, at: try valueOffset(key), depth: decoder.depth &+ 1, parent: decoder, key: key).value
+        try state.decode(T.self, at: try valueOffset(key), depth: decoder.depth &+ 1, parent: decoder, key: key)
     }
 
-    /// A type ``DecodingState/decodeDirectly(_:at:depth:codingPath:)`` always handles.
+    /// A type ``DecodingState/isDirect(_:)`` accepts.
     @inline(__always)
     private func decodeDirect<T: Decodable>(_ type: T.Type, at offset: Int, key: Key) throws -> T {
-        guard
-            let (value, _) = try state.decodeDirectly(
-                T.self, at: offset, depth: decoder.depth &+ 1, codingPath: codingPath + [key])
-        else { preconditionFailure("\(T.self) is decoded directly") }
-        return value
+        var end = 0
+        return try state.decodeDirectly(
+            T.self, at: offset, depth: decoder.depth &+ 1, codingPath: codingPath + [key], end: &end)
     }
 
     /// The value's offset, or `nil` when the key is missing or its value is nil.
@@ -244,7 +242,7 @@ struct KeyedMessagePackDecodingContainer<Key: CodingKey>: KeyedDecodingContainer
 
     func decodeIfPresent<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? {
         guard let offset = presentValueOffset(key) else { return nil }
-        return try state.decode(T.self, at: offset, depth: decoder.depth &+ 1, parent: decoder, key: key).value
+        return try state.decode(T.self, at: offset, depth: decoder.depth &+ 1, parent: decoder, key: key)
     }
 
     func nestedContainer<NestedKey: CodingKey>(

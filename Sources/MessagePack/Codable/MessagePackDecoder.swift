@@ -41,7 +41,7 @@ public struct MessagePackDecoder: Sendable {
             throw DecodingError.dataCorrupted(
                 DecodingError.Context(codingPath: [], debugDescription: error.description, underlyingError: error))
         }
-        return try state.decode(T.self, at: 0, depth: 0, parent: nil, key: nil).value
+        return try state.decode(T.self, at: 0, depth: 0, parent: nil, key: nil)
     }
 
     /// Decodes a `T` from all of `bytes`; bytes after the value are an error.
@@ -53,7 +53,7 @@ public struct MessagePackDecoder: Sendable {
     /// checking its structure again.
     public func decode<T: Decodable>(_ type: T.Type, from rawValue: MessagePackRawValue) throws -> T {
         let state = DecodingState(input: rawValue.bytes, maxDepth: maxDepth, userInfo: userInfo)
-        return try state.decode(T.self, at: 0, depth: 0, parent: nil, key: nil).value
+        return try state.decode(T.self, at: 0, depth: 0, parent: nil, key: nil)
     }
 
     /// Decodes a `T` from the next value of `reader` and moves past it (the reader's ``MessagePackReader/maxDepth``

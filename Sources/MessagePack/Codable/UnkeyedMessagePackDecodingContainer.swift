@@ -97,14 +97,13 @@ struct UnkeyedMessagePackDecodingContainer: UnkeyedDecodingContainer {
         try decode(type, direct: ())
     }
 
-    /// A type ``DecodingState/decodeDirectly(_:at:depth:codingPath:)`` always handles.
+    /// A type ``DecodingState/isDirect(_:)`` accepts.
     @inline(__always)
     private mutating func decode<T: Decodable>(_ type: T.Type, direct: Void) throws -> T {
         try checkNotAtEnd(T.self)
-        guard
-            let (value, end) = try state.decodeDirectly(
-                T.self, at: offset, depth: decoder.depth &+ 1, codingPath: codingPath + [key])
-        else { preconditionFailure("\(T.self) is decoded directly") }
+        var end = 0
+        let value = try state.decodeDirectly(
+            T.self, at: offset, depth: decoder.depth &+ 1, codingPath: codingPath + [key], end: &end)
         offset = end
         currentIndex &+= 1
         return value
@@ -113,8 +112,9 @@ struct UnkeyedMessagePackDecodingContainer: UnkeyedDecodingContainer {
     mutating func decode<T: Decodable>(_ type: T.Type) throws -> T {
         try checkNotAtEnd(T.self)
         let depth = decoder.depth &+ 1
-        let (value, end) = try state.decode(T.self, at: offset, depth: depth, parent: decoder, key: key)
-        offset = try end ?? state.end(ofValueAt: offset, depth: depth, codingPath: codingPath + [key])
+        var end = 0
+        let value = try state.decode(T.self, at: offset, depth: depth, parent: decoder, key: key, end: &end)
+        offset = end >= 0 ? end : try state.end(ofValueAt: offset, depth: depth, codingPath: codingPath + [key])
         currentIndex &+= 1
         return value
     }

@@ -18,7 +18,7 @@ struct UnkeyedMessagePackEncodingContainer: UnkeyedEncodingContainer {
 
     var count: Int { state.count(ofFrame: frame) ?? written }
 
-    private var nextKey: MessagePackCodingKey { MessagePackCodingKey(intValue: count) }
+    private var nextKey: MessagePackCodingKey { .index(written) }
 
     /// Gets the array ready for one more element; returns the frame's index.
     @inline(__always)

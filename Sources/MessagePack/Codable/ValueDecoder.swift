@@ -73,18 +73,14 @@ final class ValueDecoder: Decoder, SingleValueDecodingContainer {
     func decode(_ type: UInt64.Type) throws -> UInt64 { try decode(type, direct: ()) }
 
     func decode<T: Decodable>(_ type: T.Type) throws -> T {
-        if let (value, _) = try state.decodeDirectly(T.self, at: offset, depth: depth, codingPath: codingPath) {
-            return value
-        }
+        if DecodingState.isDirect(T.self) { return try decode(T.self, direct: ()) }
         return try T(from: self)
     }
 
-    /// A type ``DecodingState/decodeDirectly(_:at:depth:codingPath:)`` always handles.
+    /// A type ``DecodingState/isDirect(_:)`` accepts.
     @inline(__always)
     private func decode<T: Decodable>(_ type: T.Type, direct: Void) throws -> T {
-        guard let (value, _) = try state.decodeDirectly(T.self, at: offset, depth: depth, codingPath: codingPath) else {
-            preconditionFailure("\(T.self) is decoded directly")
-        }
-        return value
+        var end = 0
+        return try state.decodeDirectly(T.self, at: offset, depth: depth, codingPath: codingPath, end: &end)
     }
 }
