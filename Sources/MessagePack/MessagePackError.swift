@@ -45,6 +45,7 @@ public struct MessagePackError: Error, Sendable, Hashable, CustomStringConvertib
         self.offset = offset
     }
 
+    /// The code, the offset when known, and the message.
     public var description: String {
         if let offset { return "MessagePack \(code.rawValue) at offset \(offset): \(message)" }
         return "MessagePack \(code.rawValue): \(message)"

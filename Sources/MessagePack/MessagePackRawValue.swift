@@ -50,6 +50,7 @@ public struct MessagePackRawValue: Sendable, Hashable, CustomStringConvertible {
         get throws(MessagePackError) { try MessagePackValue(decoding: bytes) }
     }
 
+    /// The bytes in hex.
     public var description: String {
         "MessagePackRawValue(" + bytes.readableBytesView.map { hexByte($0) }.joined(separator: " ") + ")"
     }

@@ -35,10 +35,12 @@ public struct MessagePackTimestamp: Sendable, Hashable, Comparable, CustomString
         return 12
     }
 
+    /// Earlier timestamps sort first.
     public static func < (lhs: MessagePackTimestamp, rhs: MessagePackTimestamp) -> Bool {
         (lhs.seconds, lhs.nanoseconds) < (rhs.seconds, rhs.nanoseconds)
     }
 
+    /// The seconds and nanoseconds.
     public var description: String { "MessagePackTimestamp(seconds: \(seconds), nanoseconds: \(nanoseconds))" }
 }
 
