@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "broker", targets: ["BrokerCLI"]),
         .executable(name: "redis-client-bench", targets: ["RedisClientBench"]),
         .library(name: "RESP", targets: ["RESP"]),
+        .library(name: "MessagePack", targets: ["MessagePack"]),
         .library(name: "Broker", targets: ["Broker"]),
         .library(name: "RedisClient", targets: ["RedisClient"]),
         .library(name: "HubProtocol", targets: ["HubProtocol"]),
@@ -24,6 +25,10 @@ let package = Package(
     targets: [
         .target(
             name: "RESP",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")]
+        ),
+        .target(
+            name: "MessagePack",
             dependencies: [.product(name: "NIOCore", package: "swift-nio")]
         ),
         .target(
@@ -102,6 +107,14 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),
             ]
+        ),
+        .testTarget(
+            name: "MessagePackTests",
+            dependencies: [
+                "MessagePack",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            exclude: ["Resources"]
         ),
         .testTarget(
             name: "BrokerStorageTests",
