@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "MessagePack", targets: ["MessagePack"]),
         .library(name: "Broker", targets: ["Broker"]),
         .library(name: "RedisClient", targets: ["RedisClient"]),
+        .library(name: "HubBackplane", targets: ["HubBackplane"]),
         .library(name: "HubProtocol", targets: ["HubProtocol"]),
     ],
     dependencies: [
@@ -99,6 +100,13 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .target(
+            name: "HubBackplane",
+            dependencies: [
+                "MessagePack",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
         .testTarget(
             name: "RESPTests",
             dependencies: [
@@ -151,6 +159,16 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "HubBackplaneTests",
+            dependencies: [
+                "HubBackplane",
+                "HubProtocol",
+                "MessagePack",
+                "TestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
     ],
