@@ -67,7 +67,7 @@ let package = Package(
         ),
         .target(
             name: "HubProtocol",
-            dependencies: [.product(name: "NIOCore", package: "swift-nio")]
+            dependencies: ["MessagePack", .product(name: "NIOCore", package: "swift-nio")]
         ),
         .executableTarget(
             name: "BrokerCLI",
@@ -156,6 +156,7 @@ let package = Package(
             name: "HubProtocolTests",
             dependencies: [
                 "HubProtocol",
+                "MessagePack",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),

@@ -1,7 +1,7 @@
 import NIOCore
 
-/// A hub protocol: how hub messages are written to and read from bytes (`json`, and later
-/// `messagepack`).
+/// A hub protocol: how hub messages are written to and read from bytes (``JSONHubProtocol``,
+/// ``MessagePackHubProtocol``).
 ///
 /// Parsing works on one frame's payload at a time: a ``HubFrameDecoder`` with the protocol's
 /// ``framing`` cuts the input into frames (``HubMessageDecoder`` does both). Values inside

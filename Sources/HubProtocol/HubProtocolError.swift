@@ -1,3 +1,5 @@
+import MessagePack
+
 /// Why hub protocol input was refused, or a value could not be encoded or decoded.
 ///
 /// `message` is the text ASP.NET Core SignalR uses for the same failure where it has one (for
@@ -15,6 +17,9 @@ public struct HubProtocolError: Error, Sendable, Hashable, CustomStringConvertib
         case truncatedMessage
         /// The payload is not valid JSON (RFC 8259), or nests deeper than the limit.
         case invalidJSON
+        /// The payload is not valid MessagePack (cut short, a format byte never used, a string that
+        /// is not UTF-8…), or nests deeper than the limit.
+        case invalidMessagePack
         /// A message is not a JSON object (or not a MessagePack array).
         case unexpectedToken
         /// A required property is absent.
@@ -27,7 +32,8 @@ public struct HubProtocolError: Error, Sendable, Hashable, CustomStringConvertib
         case handshakeCanceled
         /// The handshake request or response is malformed.
         case invalidHandshake
-        /// A value's format cannot be decoded or written by this build (MessagePack values for now).
+        /// A value cannot be carried into the other format: a MessagePack extension other than a
+        /// timestamp, a map key that is not a string, NaN or an infinity written as JSON.
         case unsupportedValueFormat
         /// A raw value could not be decoded into the requested Swift type.
         case valueDecodingFailed
@@ -83,5 +89,9 @@ extension HubProtocolError {
 
     static func invalidJSON(_ context: String) -> HubProtocolError {
         HubProtocolError(.invalidJSON, "Error reading JSON.", context: context)
+    }
+
+    static func invalidMessagePack(_ error: MessagePackError) -> HubProtocolError {
+        HubProtocolError(.invalidMessagePack, "Error reading MessagePack.", context: error.description)
     }
 }

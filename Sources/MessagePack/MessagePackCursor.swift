@@ -389,6 +389,32 @@ struct MessagePackCursor {
         return timestamp
     }
 
+    /// A timestamp, or MessagePack-CSharp's `DateTimeOffset` layout — a 2-element array of the local
+    /// clock time written as a timestamp and the UTC offset in minutes — returned as the instant it
+    /// names (the clock time minus the offset).
+    mutating func readTimestampOrDateTimeOffset() throws(MessagePackError) -> MessagePackTimestamp {
+        let header = try header()
+        guard header.kind == .array, header.value == 2 else { return try readTimestamp() }
+        let start = index
+        index &+= header.size
+        do throws(MessagePackError) {
+            let clock = try readTimestamp()
+            let minutes = try readInteger(as: Int16.self)
+            let (seconds, overflow) = clock.seconds.subtractingReportingOverflow(Int64(minutes) &* 60)
+            guard !overflow else {
+                throw MessagePackError(.invalidTimestamp, "DateTimeOffset beyond the timestamp range", offset: start)
+            }
+            return MessagePackTimestamp(validSeconds: seconds, nanoseconds: clock.nanoseconds)
+        } catch {
+            index = start
+            if error.code == .typeMismatch {
+                throw MessagePackError(
+                    .typeMismatch, "expected a timestamp or a [timestamp, offset minutes] array", offset: start)
+            }
+            throw error
+        }
+    }
+
     /// Decodes the data of a timestamp extension: 4, 8 or 12 bytes at `start`.
     func timestamp(at start: Int, length: Int) throws(MessagePackError) -> MessagePackTimestamp {
         func load<T: FixedWidthInteger>(_ offset: Int, as type: T.Type) -> T {

@@ -31,8 +31,12 @@ public struct MessagePackRawValue: Sendable, Hashable, CustomStringConvertible {
         self.bytes = writer.buffer
     }
 
-    /// Wraps bytes already checked by a reader.
-    init(checked bytes: ByteBuffer) {
+    /// Wraps bytes a reader has already checked (``MessagePackReader/readRawValue()``), without
+    /// checking them again.
+    ///
+    /// Pass exactly one whole value. Bytes that are not one do not make anything trap: decoding them
+    /// throws when it reaches the problem, and ``MessagePackEncoder`` copies them as they are.
+    public init(checked bytes: ByteBuffer) {
         self.bytes = bytes
     }
 

@@ -4,7 +4,7 @@ import Testing
 
 @Suite("Handshake")
 struct HandshakeTests {
-    let protocols: [any HubProtocol] = [JSONHubProtocol(), BinaryStubProtocol()]
+    let protocols: [any HubProtocol] = [JSONHubProtocol(), MessagePackHubProtocol()]
 
     @Test("only the handshake is consumed; hub data in the same read stays")
     func consumesOnlyTheHandshake() throws {

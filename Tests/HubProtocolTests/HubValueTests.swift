@@ -177,15 +177,18 @@ struct HubValueTests {
         }
     }
 
-    @Test("MessagePack values are kept for the MessagePack step: decoding and JSON writing throw for now")
-    func messagePackPlaceholder() throws {
-        let value = HubValue(storage: .raw(ByteBuffer(bytes: [0xA2, 0x68, 0x69]), .messagePack))
+    @Test("raw MessagePack values decode, and are transcoded into JSON messages")
+    func messagePackValues() throws {
+        let value = try HubValue(rawMessagePack: ByteBuffer(bytes: [0xA2, 0x68, 0x69]))
         #expect(value.format == .messagePack)
-        #expect {
-            _ = try value.decode(String.self)
-        } throws: { ($0 as? HubProtocolError)?.code == .unsupportedValueFormat }
-        #expect {
-            _ = try json.serialize(.streamItem(StreamItemMessage(invocationId: "1", item: value)))
-        } throws: { ($0 as? HubProtocolError)?.code == .unsupportedValueFormat }
+        #expect(try value.decode(String.self) == "hi")
+        #expect(value.description == #""hi""#)
+        #expect(
+            try write(.streamItem(StreamItemMessage(invocationId: "1", item: value)))
+                == frame(#"{"type":2,"invocationId":"1","item":"hi"}"#))
+        #expect(try HubValue(rawMessagePack: ByteBuffer(bytes: [0xC0])).isNull)
+        for bad: [UInt8] in [[], [0xC1], [0x92, 0x01], [0x01, 0x02]] {
+            #expect(throws: HubProtocolError.self, "\(bad)") { try HubValue(rawMessagePack: ByteBuffer(bytes: bad)) }
+        }
     }
 }

@@ -9,8 +9,9 @@ enum PythonInterop {
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("tools/signalr-json-interop.py").path
 
-    /// Runs the script with `command`, feeding `input`; its stdout, or `nil` when it failed.
-    static func run(_ command: String, input: [UInt8] = []) -> [UInt8]? {
+    /// Runs `script` (by default the JSON one) with `command`, feeding `input`; its stdout, or `nil`
+    /// when it failed.
+    static func run(_ command: String, input: [UInt8] = [], script: String = script) -> [UInt8]? {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", script, command]

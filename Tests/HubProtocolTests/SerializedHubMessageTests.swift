@@ -40,8 +40,10 @@ struct SerializedHubMessageTests {
         #expect(Set(results.map { $0 ?? [] }) == [specFrameVectors[0].wire])
         #expect(serialized.cachedSerialization(forProtocolNamed: "json").map(array) == specFrameVectors[0].wire)
         // Another protocol name gets its own entry.
-        let binary = try serialized.serialized(for: BinaryStubProtocol())
-        #expect(array(binary) == [0x01, 0x01])
+        let binary = try serialized.serialized(for: messagePack)
+        #expect(array(binary) == hex("11 96 01 80 c0 a4 53 65 6e 64 91 a5 68 65 6c 6c 6f 90"))
+        #expect(serialized.cachedSerialization(forProtocolNamed: "messagepack") == binary)
+        #expect(serialized.cachedSerialization(forProtocolNamed: "json").map(array) == specFrameVectors[0].wire)
     }
 
     @Test("ready-made serializations are used as they are")
@@ -52,7 +54,7 @@ struct SerializedHubMessageTests {
         let serialized = SerializedHubMessage(serializations: ["json": jsonBytes, "messagepack": packBytes])
         #expect(serialized.message == nil)
         #expect(try serialized.serialized(for: counting) == jsonBytes)
-        #expect(try serialized.serialized(for: BinaryStubProtocol()) == packBytes)
+        #expect(try serialized.serialized(for: messagePack) == packBytes)
         #expect(counting.writes.load(ordering: .relaxed) == 0)
     }
 

@@ -1,5 +1,6 @@
 import HubProtocol
 import NIOCore
+import Testing
 
 /// Bytes from hex pairs separated by spaces or newlines (`"7b 7d 1e"`).
 func hex(_ text: String) -> [UInt8] {
@@ -39,6 +40,34 @@ func write(_ message: HubMessage) throws -> [UInt8] {
 /// Parses one JSON frame's payload (the bytes without the record separator).
 func parse(_ payload: String) throws(HubProtocolError) -> HubMessage? {
     try json.parseMessage(ByteBuffer(string: payload))
+}
+
+let messagePack = MessagePackHubProtocol()
+
+/// Writes `message` with the MessagePack protocol (framed).
+func writePack(_ message: HubMessage) throws -> [UInt8] {
+    array(try messagePack.serialize(message))
+}
+
+/// Parses one MessagePack frame's payload (the bytes without the length prefix).
+func parsePack(_ payload: [UInt8]) throws(HubProtocolError) -> HubMessage? {
+    try messagePack.parseMessage(ByteBuffer(bytes: payload))
+}
+
+/// The canonical text of `message` once written as JSON and read back: Swift values rendered as
+/// JSON text, to compare with a message read from MessagePack (whose values render as JSON too).
+func jsonCanonical(_ message: HubMessage) throws -> String {
+    let framed = try write(message)
+    return canonical(try parse(String(decoding: framed.dropLast(), as: UTF8.self)))
+}
+
+/// Parses one whole MessagePack frame (length prefix and payload), which must be all of `framed`.
+func parsePackFrame(_ framed: [UInt8]) throws -> HubMessage? {
+    var buffer = ByteBuffer(bytes: framed)
+    var decoder = HubFrameDecoder(framing: .varIntLengthPrefix, maximumMessageSize: nil)
+    let payload = try #require(try decoder.nextFrame(&buffer))
+    #expect(buffer.readableBytes == 0)
+    return try messagePack.parseMessage(payload)
 }
 
 /// A canonical text of a message, for comparing messages: raw values as their JSON text, Swift
@@ -116,21 +145,24 @@ func feed(
 
 /// The input whole, split in two at every position (with and without compaction), and byte by byte.
 func everySplit(
-    _ input: [UInt8], maximumMessageSize: Int? = HubFrameDecoder.defaultMaximumMessageSize
+    _ input: [UInt8], hubProtocol: any HubProtocol = JSONHubProtocol(),
+    maximumMessageSize: Int? = HubFrameDecoder.defaultMaximumMessageSize
 ) -> [(
     String, StreamOutcome
 )] {
+    func run(_ chunks: [ArraySlice<UInt8>], compact: Bool = false) -> StreamOutcome {
+        feed(chunks, hubProtocol: hubProtocol, maximumMessageSize: maximumMessageSize, compact: compact)
+    }
     var results: [(String, StreamOutcome)] = []
-    results.append(("whole", feed([input[...]], maximumMessageSize: maximumMessageSize)))
+    results.append(("whole", run([input[...]])))
     for i in 0...input.count {
         let chunks = [input[..<i], input[i...]]
-        results.append(("split at \(i)", feed(chunks, maximumMessageSize: maximumMessageSize)))
-        results.append(
-            ("split at \(i), compacted", feed(chunks, maximumMessageSize: maximumMessageSize, compact: true)))
+        results.append(("split at \(i)", run(chunks)))
+        results.append(("split at \(i), compacted", run(chunks, compact: true)))
     }
     let single = input.indices.map { input[$0...$0] }
-    results.append(("byte by byte", feed(single, maximumMessageSize: maximumMessageSize)))
-    results.append(("byte by byte, compacted", feed(single, maximumMessageSize: maximumMessageSize, compact: true)))
+    results.append(("byte by byte", run(single)))
+    results.append(("byte by byte, compacted", run(single, compact: true)))
     return results
 }
 
@@ -146,21 +178,5 @@ struct SeededGenerator: RandomNumberGenerator {
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
-    }
-}
-
-/// A stand-in binary protocol for handshake tests (the MessagePack hub protocol comes later).
-struct BinaryStubProtocol: HubProtocol {
-    var name: String { "messagepack" }
-    var version: Int { 1 }
-    var transferFormat: HubTransferFormat { .binary }
-    var framing: HubFraming { .varIntLengthPrefix }
-
-    func parseMessage(_ payload: ByteBuffer) throws(HubProtocolError) -> HubMessage? {
-        payload.readableBytes == 1 ? .ping : nil
-    }
-
-    func writeMessage(_ message: HubMessage, into buffer: inout ByteBuffer) throws(HubProtocolError) {
-        HubFraming.varIntLengthPrefix.writeFrame(ByteBuffer(bytes: [UInt8(message.typeID)]), into: &buffer)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 
 /// ISO-8601 date text for JSON payloads, without `DateFormatter` (slow, and not `Sendable`).
 ///
@@ -41,6 +42,55 @@ enum ISO8601DateCoding {
         }
         text.append("Z")
         return text
+    }
+
+    /// Appends the ISO-8601 UTC text of a point `seconds` and `nanoseconds` after 1970, in quotes
+    /// (a JSON string), with the fraction written to the nanosecond, trailing zeros dropped; returns
+    /// `false`, writing nothing, outside the years 0000–9999.
+    static func writeQuoted(seconds: Int64, nanoseconds: UInt32, into buffer: inout ByteBuffer) -> Bool {
+        // 0000-01-01T00:00:00Z ... 9999-12-31T23:59:59Z; checked first, so nothing below overflows.
+        guard seconds >= -62_167_219_200 && seconds <= 253_402_300_799 && nanoseconds < 1_000_000_000 else {
+            return false
+        }
+        let days = floorDiv(seconds, 86_400)
+        let secondOfDay = seconds - days * 86_400
+        let (year, month, day) = civil(fromDays: days)
+        buffer.writeInteger(UInt8(ascii: "\""))
+        writeDigits(year, width: 4, into: &buffer)
+        buffer.writeInteger(UInt8(ascii: "-"))
+        writeDigits(month, width: 2, into: &buffer)
+        buffer.writeInteger(UInt8(ascii: "-"))
+        writeDigits(day, width: 2, into: &buffer)
+        buffer.writeInteger(UInt8(ascii: "T"))
+        writeDigits(secondOfDay / 3600, width: 2, into: &buffer)
+        buffer.writeInteger(UInt8(ascii: ":"))
+        writeDigits(secondOfDay / 60 % 60, width: 2, into: &buffer)
+        buffer.writeInteger(UInt8(ascii: ":"))
+        writeDigits(secondOfDay % 60, width: 2, into: &buffer)
+        if nanoseconds != 0 {
+            var digits = Int64(nanoseconds)
+            var width = 9
+            while digits % 10 == 0 {
+                digits /= 10
+                width -= 1
+            }
+            buffer.writeInteger(UInt8(ascii: "."))
+            writeDigits(digits, width: width, into: &buffer)
+        }
+        buffer.writeStaticString("Z\"")
+        return true
+    }
+
+    /// Appends `value` (≥ 0, at most `width` digits) with leading zeros to `width` digits.
+    private static func writeDigits(_ value: Int64, width: Int, into buffer: inout ByteBuffer) {
+        var divisor: Int64 = 1
+        for _ in 1..<width { divisor *= 10 }
+        var rest = value
+        while divisor > 0 {
+            buffer.writeInteger(UInt8(ascii: "0") + UInt8(rest / divisor))
+            rest %= divisor
+            divisor /= 10
+        }
     }
 
     static func parse(_ text: String) -> Date? {

@@ -5,7 +5,8 @@ import NIOCore
 /// Writing follows ASP.NET Core byte for byte: compact, properties in .NET's order (`type`,
 /// `headers` when not empty, `invocationId` when not empty, then the type's fields), Close's
 /// `error` only when set and `allowReconnect` only when true. Values are copied verbatim when they
-/// are raw JSON, and encoded with `JSONEncoder` otherwise (slashes unescaped, dates as ISO-8601).
+/// are raw JSON, transcoded when they are raw MessagePack (see ``HubValue``), and encoded with
+/// `JSONEncoder` otherwise (slashes unescaped, dates as ISO-8601, `Data` as base64).
 ///
 /// Reading uses a small validating scanner (RFC 8259; nesting up to ``maximumDepth``): members
 /// in any order, names case-sensitive, unknown members ignored, the last of duplicate members

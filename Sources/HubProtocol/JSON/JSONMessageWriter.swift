@@ -98,9 +98,8 @@ enum JSONMessageWriter {
             buffer.writeStaticString("null")
         case .raw(let bytes, .json):
             buffer.writeImmutableBuffer(bytes)
-        case .raw(_, .messagePack):
-            throw HubProtocolError(
-                .unsupportedValueFormat, "Writing a MessagePack value into a JSON message is not supported yet.")
+        case .raw(let bytes, .messagePack):
+            try MessagePackToJSONTranscoder.transcode(bytes, into: &buffer)
         case .value(let value):
             try JSONValueCoding.write(value, into: &buffer)
         }

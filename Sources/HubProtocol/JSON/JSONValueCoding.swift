@@ -109,31 +109,34 @@ extension ByteBuffer {
     /// as System.Text.Json's relaxed encoder does.
     mutating func writeJSONString(_ string: String) {
         var string = string
-        string.withUTF8 { utf8 in
-            writeInteger(UInt8(ascii: "\""))
-            var runStart = 0
-            for i in 0..<utf8.count {
-                let byte = utf8[i]
-                guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
-                writeBytes(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: utf8[runStart..<i])))
-                runStart = i + 1
-                switch byte {
-                case UInt8(ascii: "\""): writeStaticString("\\\"")
-                case UInt8(ascii: "\\"): writeStaticString("\\\\")
-                case 0x08: writeStaticString("\\b")
-                case 0x09: writeStaticString("\\t")
-                case 0x0A: writeStaticString("\\n")
-                case 0x0C: writeStaticString("\\f")
-                case 0x0D: writeStaticString("\\r")
-                default:
-                    let digits: StaticString = "0123456789ABCDEF"
-                    writeStaticString("\\u00")
-                    writeInteger(digits.utf8Start[Int(byte >> 4)])
-                    writeInteger(digits.utf8Start[Int(byte & 0xF)])
-                }
+        string.withUTF8 { writeJSONString(utf8: UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Appends valid UTF-8 text as a JSON string, escaped as ``writeJSONString(_:)`` does.
+    mutating func writeJSONString(utf8: UnsafeRawBufferPointer) {
+        writeInteger(UInt8(ascii: "\""))
+        var runStart = 0
+        for i in 0..<utf8.count {
+            let byte = utf8[i]
+            guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
+            writeBytes(UnsafeRawBufferPointer(rebasing: utf8[runStart..<i]))
+            runStart = i + 1
+            switch byte {
+            case UInt8(ascii: "\""): writeStaticString("\\\"")
+            case UInt8(ascii: "\\"): writeStaticString("\\\\")
+            case 0x08: writeStaticString("\\b")
+            case 0x09: writeStaticString("\\t")
+            case 0x0A: writeStaticString("\\n")
+            case 0x0C: writeStaticString("\\f")
+            case 0x0D: writeStaticString("\\r")
+            default:
+                let digits: StaticString = "0123456789ABCDEF"
+                writeStaticString("\\u00")
+                writeInteger(digits.utf8Start[Int(byte >> 4)])
+                writeInteger(digits.utf8Start[Int(byte & 0xF)])
             }
-            writeBytes(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: utf8[runStart..<utf8.count])))
-            writeInteger(UInt8(ascii: "\""))
         }
+        writeBytes(UnsafeRawBufferPointer(rebasing: utf8[runStart..<utf8.count]))
+        writeInteger(UInt8(ascii: "\""))
     }
 }

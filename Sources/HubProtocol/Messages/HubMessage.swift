@@ -1,7 +1,7 @@
 /// One hub protocol message (types 1–9 of the SignalR hub protocol).
 ///
-/// The model is the same for every protocol; ``JSONHubProtocol`` (and later the MessagePack hub
-/// protocol) read and write it. Readers return `nil` instead of a message for unknown type ids,
+/// The model is the same for every protocol; ``JSONHubProtocol`` and ``MessagePackHubProtocol``
+/// read and write it. Readers return `nil` instead of a message for unknown type ids,
 /// so peers can add message types.
 public enum HubMessage: Sendable {
     /// 1: call a method (blocking when it has an invocation id).

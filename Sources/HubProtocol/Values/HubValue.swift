@@ -1,4 +1,5 @@
 import Foundation
+import MessagePack
 import NIOCore
 
 /// One argument, stream item or completion result: either a raw value received from a peer, or a
@@ -10,9 +11,15 @@ import NIOCore
 /// encoded by each protocol that writes it; a raw value is copied verbatim into a message of its
 /// own format.
 ///
-/// Decoding a ``HubValueFormat/messagePack`` value and writing a raw value into a message of the
-/// other format throw ``HubProtocolError/Code-swift.enum/unsupportedValueFormat`` until the
-/// MessagePack hub protocol is added (see `HubValue+MessagePack` in that step).
+/// A raw value written into a message of the other format — a message received from a JSON client
+/// forwarded to a MessagePack one, or the reverse — is transcoded in one streaming pass, without a
+/// tree: JSON numbers become the smallest MessagePack integer when their value is integral and fits
+/// (else float64); MessagePack `bin` becomes a base64 string and timestamps ISO-8601 strings in JSON.
+/// What JSON cannot hold (other extensions, map keys that are not strings, NaN and infinities)
+/// throws ``HubProtocolError/Code-swift.enum/unsupportedValueFormat``. JSON has no dates or byte
+/// strings, so a date or `byte[]` a JSON client sent reaches a MessagePack connection as a string:
+/// `Date` decodes from it (ISO-8601), `Data` does not, and neither would a .NET MessagePack client
+/// expecting a `DateTime` or a `byte[]`.
 public struct HubValue: Sendable {
     enum Storage: Sendable {
         /// `null` / `nil`, written without an encoder.
@@ -55,6 +62,18 @@ public struct HubValue: Sendable {
         try self.init(rawJSON: ByteBuffer(string: text))
     }
 
+    /// A raw MessagePack value (exactly one encoded value), checked now — its structure, to
+    /// `maximumDepth` nested containers — and copied verbatim into MessagePack messages.
+    public init(
+        rawMessagePack bytes: ByteBuffer, maximumDepth: Int = MessagePackReader.defaultMaxDepth
+    ) throws(HubProtocolError) {
+        do throws(MessagePackError) {
+            self.storage = .raw(try MessagePackRawValue(validating: bytes, maxDepth: maximumDepth).bytes, .messagePack)
+        } catch {
+            throw HubProtocolError.invalidMessagePack(error)
+        }
+    }
+
     /// The format of a received raw value; `nil` for a Swift value or ``null``.
     public var format: HubValueFormat? {
         if case .raw(_, let format) = storage { return format }
@@ -67,12 +86,14 @@ public struct HubValue: Sendable {
         return nil
     }
 
-    /// Whether this is ``null`` or a raw JSON `null`.
+    /// Whether this is ``null``, a raw JSON `null` or a raw MessagePack nil.
     public var isNull: Bool {
         switch storage {
         case .null: return true
         case .raw(let bytes, .json): return JSONScanner.isNullLiteral(bytes)
-        case .raw, .value: return false
+        case .raw(let bytes, .messagePack):
+            return bytes.readableBytes == 1 && bytes.getInteger(at: bytes.readerIndex, as: UInt8.self) == 0xC0
+        case .value: return false
         }
     }
 
@@ -80,17 +101,18 @@ public struct HubValue: Sendable {
     ///
     /// Raw JSON is decoded from its slice (by `JSONDecoder`, with fast paths for `String`, `Int`,
     /// `Double` and `Bool`); dates are read as ISO-8601 strings with or without fractional seconds
-    /// and with `Z` or an offset. Property names match case-sensitively (ASP.NET Core matches them
-    /// case-insensitively). A Swift value that already is a `T` is returned as it is; any other is
-    /// converted through JSON.
+    /// and with `Z` or an offset. Raw MessagePack is decoded from its slice too (by
+    /// `MessagePackDecoder`, with the same fast paths): maps by property name, any integer width into
+    /// any integer type it fits, `Date` from the timestamp extension (or MessagePack-CSharp's
+    /// `DateTimeOffset` array, or an ISO-8601 string), `Data` and `[UInt8]` from `bin`. Property names match
+    /// case-sensitively (ASP.NET Core matches them case-insensitively). A Swift value that already
+    /// is a `T` is returned as it is; any other is converted through JSON.
     public func decode<T: Decodable>(_ type: T.Type = T.self) throws(HubProtocolError) -> T {
         switch storage {
         case .raw(let bytes, .json):
             return try JSONValueCoding.decode(type, from: bytes)
-        case .raw(_, .messagePack):
-            throw HubProtocolError(
-                .unsupportedValueFormat, "Decoding MessagePack values is not supported yet.",
-                context: "a MessagePack value was asked for as \(T.self)")
+        case .raw(let bytes, .messagePack):
+            return try MessagePackValueCoding.decode(type, from: bytes)
         case .null:
             return try JSONValueCoding.decode(type, from: ByteBuffer(string: "null"))
         case .value(let value):
@@ -103,14 +125,22 @@ public struct HubValue: Sendable {
 }
 
 extension HubValue: CustomStringConvertible {
-    /// Raw JSON as its text, a MessagePack value as its size, a Swift value as its description.
+    /// Raw JSON as its text, raw MessagePack as its JSON text (or its bytes in hex when JSON cannot
+    /// hold it), a Swift value as its description.
     public var description: String {
         switch storage {
         case .null: return "null"
         case .raw(let bytes, .json): return String(buffer: bytes)
-        case .raw(let bytes, .messagePack): return "<MessagePack \(bytes.readableBytes) bytes>"
+        case .raw(let bytes, .messagePack):
+            if let json = try? MessagePackToJSONTranscoder.transcode(bytes) { return String(buffer: json) }
+            return "<MessagePack " + bytes.readableBytesView.map { hexByte($0) }.joined(separator: " ") + ">"
         case .value(let value): return "\(value)"
         }
+    }
+
+    private func hexByte(_ byte: UInt8) -> String {
+        let digits = Array("0123456789abcdef")
+        return String([digits[Int(byte >> 4)], digits[Int(byte & 0xF)]])
     }
 }
 

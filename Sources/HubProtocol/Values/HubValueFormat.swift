@@ -2,6 +2,6 @@
 public enum HubValueFormat: String, Sendable, Hashable {
     /// A JSON value (UTF-8 text), read by ``JSONHubProtocol``.
     case json
-    /// A MessagePack value, read by the MessagePack hub protocol (a later addition).
+    /// A MessagePack value, read by ``MessagePackHubProtocol``.
     case messagePack
 }

@@ -200,8 +200,21 @@ final class DecodingState {
             end = result.end
             return identityCast(result.value, to: T.self)
         } else if let timestampType = T.self as? any MessagePackTimestampRepresentable.Type {
+            if let found = try timestampText(at: offset, codingPath: codingPath()) {
+                let text = found.0
+                end = found.1
+                return try hook(T.self, codingPath()) { () throws -> Any in
+                    guard let value = timestampType.init(messagePackTimestampText: text) else {
+                        throw DecodingError.typeMismatch(
+                            T.self,
+                            DecodingError.Context(
+                                codingPath: codingPath(), debugDescription: "\(T.self) refused the string '\(text)'"))
+                    }
+                    return value
+                }
+            }
             let result = try read(T.self, at: offset, codingPath: codingPath()) { cursor throws(MessagePackError) in
-                try cursor.readTimestamp()
+                try cursor.readTimestampOrDateTimeOffset()
             }
             end = result.end
             return try hook(T.self, codingPath()) { try timestampType.init(messagePackTimestamp: result.value) }
@@ -244,6 +257,18 @@ final class DecodingState {
                 DecodingError.Context(codingPath: codingPath, debugDescription: "hook made \(Swift.type(of: made))"))
         }
         return value
+    }
+
+    /// The string at `offset` and the offset past it, or `nil` when the value there is not a string.
+    private func timestampText(
+        at offset: Int, codingPath: @autoclosure () -> [any CodingKey]
+    ) throws(DecodingError) -> (String, Int)? {
+        let (text, end) = try read(String.self, at: offset, codingPath: codingPath()) {
+            cursor throws(MessagePackError) -> String? in
+            guard try cursor.header().kind == .string else { return nil }
+            return try cursor.readString()
+        }
+        return text.map { ($0, end) }
     }
 
     /// `bin` bytes, or an array of integers in `0...255`, as `[UInt8]`.

@@ -11,7 +11,10 @@ import NIOCore
 /// - integers of any width decode into any integer type they fit (else an error, never a trap);
 ///   `Double` and `Float` accept float64, float32 and integers;
 /// - `[UInt8]` and ``MessagePackBinaryRepresentable`` types accept `bin`, or an array of integers in
-///   `0...255`; ``MessagePackTimestampRepresentable`` types accept the timestamp extension;
+///   `0...255`; ``MessagePackTimestampRepresentable`` types accept the timestamp extension (what
+///   MessagePack-CSharp writes for a `DateTime`) or MessagePack-CSharp's `DateTimeOffset` layout, a
+///   2-element array `[timestamp of the local clock time, offset in minutes]`, read as the instant it
+///   names; a string goes to their `init?(messagePackTimestampText:)`;
 ///   ``MessagePackRawValue`` takes the value's bytes as they are; ``MessagePackValue`` takes the
 ///   value as a tree.
 ///
