@@ -74,9 +74,11 @@ extension UInt8 {
             InvocationMessage(target: "Send", arguments: HubArguments([HubValue("hello")])))
         let serialized = SerializedHubMessage(send)
         let json = try serialized.serialized(for: JSONHubProtocol())
+        let messagePack = try serialized.serialized(for: MessagePackHubProtocol())
         #expect(json == Self.jsonSend)
+        #expect(messagePack == Self.messagePackSend)
         let message = BackplaneInvocation(
-            excludedIds: ["connA"], serializations: [("json", json), ("messagepack", Self.messagePackSend)])
+            excludedIds: ["connA"], serializations: [("json", json), ("messagepack", messagePack)])
         #expect(message.payload == Self.allExcept)
     }
 
