@@ -13,6 +13,7 @@ import HubProtocol
 /// `:all` message, printed as JSON lines for `tools/bench-hubprotocol` to read.
 @main
 struct HubProtocolBench: ParsableCommand {
+    // MessagePackHubProtocol: drop the discussion's sentence on the stand-in.
     static let configuration = CommandConfiguration(
         commandName: "hub-protocol-bench",
         abstract: "Messages per second of the hub protocol codecs and the backplane message (JSON lines on stdout).",
