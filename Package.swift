@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "broker", targets: ["BrokerCLI"]),
         .executable(name: "redis-client-bench", targets: ["RedisClientBench"]),
+        .executable(name: "hub-protocol-bench", targets: ["HubProtocolBench"]),
         .library(name: "RESP", targets: ["RESP"]),
         .library(name: "MessagePack", targets: ["MessagePack"]),
         .library(name: "Broker", targets: ["Broker"]),
@@ -87,6 +88,17 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             path: "Sources/redis-client-bench"
+        ),
+        .executableTarget(
+            name: "HubProtocolBench",
+            dependencies: [
+                "HubProtocol",
+                "HubBackplane",
+                "MessagePack",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Sources/hub-protocol-bench"
         ),
         .target(
             name: "TestSupport",
