@@ -13,7 +13,6 @@ import HubProtocol
 /// `:all` message, printed as JSON lines for `tools/bench-hubprotocol` to read.
 @main
 struct HubProtocolBench: ParsableCommand {
-    // MessagePackHubProtocol: drop the discussion's sentence on the stand-in.
     static let configuration = CommandConfiguration(
         commandName: "hub-protocol-bench",
         abstract: "Messages per second of the hub protocol codecs and the backplane message (JSON lines on stdout).",
@@ -31,9 +30,7 @@ struct HubProtocolBench: ParsableCommand {
             - backplane-decode: BackplaneInvocation(payload:) and serialization(for: "json") — what a \
             receiving node does per message.
 
-            Before measuring, the codecs are checked against the spec's worked byte examples 1–3. \
-            Until MessagePackHubProtocol is in the HubProtocol module, the messagepack rows come from \
-            a hand-written stand-in and carry "stand_in": true.
+            Before measuring, the codecs are checked against the spec's worked byte examples 1–3.
 
             Each line: case, protocol, implementation, stand_in, messages, seconds, \
             messages_per_sec, ns_per_message, bytes (one message as the case writes or reads it) and \

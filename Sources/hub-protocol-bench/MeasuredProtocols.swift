@@ -5,12 +5,11 @@ import HubProtocol
 ///
 /// The one place the MessagePack rows come from: `encode` and `decode` run once per entry, and
 /// `backplane-encode` serializes the message with every entry through `SerializedHubMessage`.
-// MessagePackHubProtocol: replace `StandInMessagePackHubProtocol()` with `MessagePackHubProtocol()`.
-let measuredProtocols: [any HubProtocol] = [JSONHubProtocol(), StandInMessagePackHubProtocol()]
+let measuredProtocols: [any HubProtocol] = [JSONHubProtocol(), MessagePackHubProtocol()]
 
-/// Whether `hubProtocol` is this benchmark's hand-written stand-in rather than a real protocol of
-/// the `HubProtocol` module (its rows are marked `"stand_in": true`).
-// MessagePackHubProtocol: delete StandInMessagePackHubProtocol.swift and make this return false.
+/// Whether `hubProtocol` is a hand-written stand-in rather than a real protocol of the `HubProtocol`
+/// module (its rows would be marked `"stand_in": true`). None is any more: the stand-in used before
+/// `MessagePackHubProtocol` existed is gone.
 func isStandIn(_ hubProtocol: any HubProtocol) -> Bool {
-    hubProtocol is StandInMessagePackHubProtocol
+    false
 }
