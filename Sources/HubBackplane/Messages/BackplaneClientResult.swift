@@ -6,7 +6,7 @@ import NIOCore
 ///
 /// `completion` is the client's Completion message re-serialized in the client connection's
 /// protocol, framing included, written as MessagePack `bin`.
-public struct BackplaneClientResult: Sendable {
+public struct BackplaneClientResult: BackplaneMessage {
     /// The hub protocol `completion` is written in (`json`, `messagepack`).
     public var protocolName: String
     /// The framed Completion message.
@@ -26,29 +26,10 @@ public struct BackplaneClientResult: Sendable {
         }
     }
 
-    /// The MessagePack payload.
-    public var payload: ByteBuffer {
-        var buffer = ByteBuffer()
-        write(into: &buffer)
-        return buffer
-    }
-
     /// Reads a payload; `completion` is a slice of `payload`.
     public init(payload: ByteBuffer) throws(HubBackplaneError) {
-        do {
-            var reader = MessagePackReader(buffer: payload)
-            let count = try reader.readArrayHeader()
-            guard count >= 2 else {
-                throw HubBackplaneError(.invalidMessage, "Invalid client result: \(count) items, at least 2 expected.")
-            }
-            self.protocolName = try reader.readString()
-            self.completion = try reader.readBinary()
-        } catch let error as HubBackplaneError {
-            throw error
-        } catch let error as MessagePackError {
-            throw HubBackplaneError.invalid("client result", error)
-        } catch {
-            throw HubBackplaneError(.invalidMessage, "Invalid client result: \(error)")
+        (protocolName, completion) = try Self.read("client result", payload, minimumItems: 2) { reader, _ in
+            (try reader.readString(), try reader.readBinary())
         }
     }
 }

@@ -4,7 +4,7 @@ import NIOCore
 /// A group add or remove for a connection on another node, published on `P:internal:groups`:
 /// `[Id, ServerName, Action, GroupName, ConnectionId]`. The node that owns `connectionId` applies
 /// it and acks `id` on `P:internal:ack:<serverName>`.
-public struct BackplaneGroupCommand: Sendable, Hashable {
+public struct BackplaneGroupCommand: BackplaneMessage, Hashable {
     /// Add to or remove from the group; 1 and 2 on the wire (0 is deliberately unused).
     public enum Action: Int, Sendable, Hashable {
         case add = 1
@@ -42,36 +42,18 @@ public struct BackplaneGroupCommand: Sendable, Hashable {
         }
     }
 
-    /// The MessagePack payload.
-    public var payload: ByteBuffer {
-        var buffer = ByteBuffer()
-        write(into: &buffer)
-        return buffer
-    }
-
     /// Reads a payload.
     public init(payload: ByteBuffer) throws(HubBackplaneError) {
-        do {
-            var reader = MessagePackReader(buffer: payload)
-            let count = try reader.readArrayHeader()
-            guard count >= 5 else {
-                throw HubBackplaneError(.invalidMessage, "Invalid group command: \(count) items, at least 5 expected.")
-            }
+        self = try Self.read("group command", payload, minimumItems: 5) { reader, _ in
             let id = try reader.readInteger(as: Int.self)
             let serverName = try reader.readString()
             let rawAction = try reader.readInteger(as: Int.self)
             guard let action = Action(rawValue: rawAction) else {
                 throw HubBackplaneError(.invalidGroupAction, "Invalid group action \(rawAction).")
             }
-            self.init(
+            return BackplaneGroupCommand(
                 id: id, serverName: serverName, action: action, groupName: try reader.readString(),
                 connectionId: try reader.readString())
-        } catch let error as HubBackplaneError {
-            throw error
-        } catch let error as MessagePackError {
-            throw HubBackplaneError.invalid("group command", error)
-        } catch {
-            throw HubBackplaneError(.invalidMessage, "Invalid group command: \(error)")
         }
     }
 }

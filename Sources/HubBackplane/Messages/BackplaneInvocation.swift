@@ -9,7 +9,7 @@ import NIOCore
 /// bytes a connection of that protocol is sent, written as MessagePack `bin`; a receiver writes
 /// those exact bytes to its local connections with no re-encoding. Readers check the minimum
 /// number of items and ignore extra ones, as ASP.NET Core's do.
-public struct BackplaneInvocation: Sendable {
+public struct BackplaneInvocation: BackplaneMessage {
     /// Connection ids that must not receive the message (`P:all` and `P:group:*` only).
     public var excludedIds: [String]
     /// Protocol name → framed message bytes, in the sender's protocol order.
@@ -57,21 +57,9 @@ public struct BackplaneInvocation: Sendable {
         }
     }
 
-    /// The MessagePack payload.
-    public var payload: ByteBuffer {
-        var buffer = ByteBuffer()
-        write(into: &buffer)
-        return buffer
-    }
-
     /// Reads a payload; the serializations are slices of `payload`, not copies.
     public init(payload: ByteBuffer) throws(HubBackplaneError) {
-        do {
-            var reader = MessagePackReader(buffer: payload)
-            let count = try reader.readArrayHeader()
-            guard count >= 2 else {
-                throw HubBackplaneError(.invalidMessage, "Invalid invocation: \(count) items, at least 2 expected.")
-            }
+        self = try Self.read("invocation", payload, minimumItems: 2) { reader, count in
             let excludedCount = try reader.readArrayHeader()
             var excluded: [String] = []
             excluded.reserveCapacity(excludedCount)
@@ -83,22 +71,11 @@ public struct BackplaneInvocation: Sendable {
                 let name = try reader.readString()
                 serializations.append((name, try reader.readBinary()))
             }
-            var invocationId: String?
-            var returnChannel: String?
-            if count > 3 {
-                invocationId = try reader.readString()
-                returnChannel = try reader.readString()
-            }
-            self.excludedIds = excluded
-            self.serializations = serializations
-            self.invocationId = invocationId
-            self.returnChannel = returnChannel
-        } catch let error as HubBackplaneError {
-            throw error
-        } catch let error as MessagePackError {
-            throw HubBackplaneError.invalid("invocation", error)
-        } catch {
-            throw HubBackplaneError(.invalidMessage, "Invalid invocation: \(error)")
+            // The client-result pair is read only past 3 items, as ASP.NET Core does.
+            guard count > 3 else { return BackplaneInvocation(excludedIds: excluded, serializations: serializations) }
+            return BackplaneInvocation(
+                excludedIds: excluded, serializations: serializations, invocationId: try reader.readString(),
+                returnChannel: try reader.readString())
         }
     }
 }
