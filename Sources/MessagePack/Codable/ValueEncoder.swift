@@ -61,49 +61,36 @@ final class ValueEncoder: Encoder, SingleValueEncodingContainer {
         KeyedEncodingContainer(KeyedMessagePackEncodingContainer<Key>(encoder: self, frame: keyedFrame()))
     }
 
-    private func keyedFrame() -> Int {
-        switch use {
-        case .keyed(let frame) where state.isOpenFrame(frame, at: placeholder):
-            // Asked again (a subclass and its superclass sharing one encoder): same map.
-            return frame
-        case .unused:
-            do {
-                try claim()
-            } catch {
-                state.deferError(error)
-                return -1
-            }
-            let frame = state.openFrame(isMap: true)
-            use = .keyed(frame: frame)
-            return frame
-        default:
-            state.deferError(
-                EncodingState.error("a keyed container was requested after another kind of value", codingPath))
-            return -1
-        }
-    }
+    private func keyedFrame() -> Int { frame(isMap: true) }
 
     func unkeyedContainer() -> any UnkeyedEncodingContainer {
         UnkeyedMessagePackEncodingContainer(encoder: self, frame: unkeyedFrame())
     }
 
-    private func unkeyedFrame() -> Int {
-        switch use {
-        case .unkeyed(let frame) where state.isOpenFrame(frame, at: placeholder):
+    private func unkeyedFrame() -> Int { frame(isMap: false) }
+
+    /// The frame of this encoder's map (`isMap`) or array: opened on first use, the same one when
+    /// asked again (a subclass and its superclass sharing one encoder); after another kind of value,
+    /// a deferred error and -1.
+    private func frame(isMap: Bool) -> Int {
+        switch (use, isMap) {
+        case (.keyed(let frame), true) where state.isOpenFrame(frame, at: placeholder),
+            (.unkeyed(let frame), false) where state.isOpenFrame(frame, at: placeholder):
             return frame
-        case .unused:
+        case (.unused, _):
             do {
                 try claim()
             } catch {
                 state.deferError(error)
                 return -1
             }
-            let frame = state.openFrame(isMap: false)
-            use = .unkeyed(frame: frame)
+            let frame = state.openFrame(isMap: isMap)
+            use = isMap ? .keyed(frame: frame) : .unkeyed(frame: frame)
             return frame
         default:
+            let kind = isMap ? "a keyed" : "an unkeyed"
             state.deferError(
-                EncodingState.error("an unkeyed container was requested after another kind of value", codingPath))
+                EncodingState.error("\(kind) container was requested after another kind of value", codingPath))
             return -1
         }
     }
