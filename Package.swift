@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "RedisClient", targets: ["RedisClient"]),
         .library(name: "HubBackplane", targets: ["HubBackplane"]),
         .library(name: "HubProtocol", targets: ["HubProtocol"]),
+        .library(name: "Hubs", targets: ["Hubs"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -69,6 +70,16 @@ let package = Package(
         .target(
             name: "HubProtocol",
             dependencies: ["MessagePack", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        .target(
+            name: "Hubs",
+            dependencies: [
+                "HubProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
         ),
         .executableTarget(
             name: "BrokerCLI",

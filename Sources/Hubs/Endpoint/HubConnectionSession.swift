@@ -1,0 +1,375 @@
+import HubProtocol
+import Logging
+import NIOCore
+import Synchronization
+
+/// The server side of one hub connection, between its transport and the hub: handshake, message
+/// decoding, dispatch, keep-alive and timeouts, backpressure and close.
+///
+/// A transport makes one with ``HubEndpoint/makeSession(transport:connectionId:user:request:)`` and
+/// then, on its event loop, feeds it input (``receive(_:)``), tells it about writability
+/// (``writabilityChanged(isWritable:)``) and about the end of the transport (``transportClosed()``).
+/// Reads, writes and timers run on the event loop; hub methods run in one task per connection
+/// (``HubOptions/maximumParallelInvocationsPerClient`` at a time), streams in their own tasks.
+public final class HubConnectionSession: @unchecked Sendable {
+    // @unchecked: the mutable state below is touched on `transport.eventLoop` only (asserted);
+    // the immutable properties and `invocations` (a Mutex) are safe anywhere.
+    enum Phase {
+        case handshaking
+        case connected
+        case closed
+    }
+
+    /// A parsed Invocation or StreamInvocation waiting for the connection's task.
+    struct Work: Sendable {
+        let invocationId: String?
+        let target: String
+        let arguments: HubArguments
+        let streamIds: [String]
+        let streams: [HubStreamSource]
+        let isStreamInvocation: Bool
+    }
+
+    let endpoint: HubEndpoint
+    let transport: any HubTransport
+    /// The public connection id.
+    public let connectionId: String
+    let user: HubUser
+    let request: HubConnectionRequest
+    let ticker: HubEventLoopTicker
+    let logger: Logger
+
+    private var phase = Phase.handshaking
+    /// The handshake until it is complete, then a hub message cut across reads.
+    private var pending = ByteBuffer()
+    private var decoder: HubMessageDecoder?
+    /// Set once on the event loop, before the connection's task starts, and never changed; so the
+    /// task may read it.
+    private(set) var connection: HubConnection?
+    private var startTick: UInt64
+    private var lastReadTick: UInt64
+    private var lastWriteTick: UInt64
+    private var unwritableBytes = 0
+    private var uploadStreams: [String: HubStreamSource] = [:]
+    private var pausedStreams = 0
+    private var work: AsyncStream<Work>.Continuation?
+    /// Server-to-client streams and background invocations, by invocation id, for cancellation.
+    let invocations = Mutex<[String: Task<Void, Never>]>([:])
+
+    init(
+        endpoint: HubEndpoint, transport: any HubTransport, connectionId: String, user: HubUser,
+        request: HubConnectionRequest, ticker: HubEventLoopTicker
+    ) {
+        self.endpoint = endpoint
+        self.transport = transport
+        self.connectionId = connectionId
+        self.user = user
+        self.request = request
+        self.ticker = ticker
+        var logger = endpoint.logger
+        logger[metadataKey: "hub.connection"] = .string(connectionId)
+        self.logger = logger
+        self.startTick = ticker.tick
+        self.lastReadTick = ticker.tick
+        self.lastWriteTick = ticker.tick
+    }
+
+    var options: HubOptions { endpoint.options }
+
+    /// Whether the connection has ended.
+    public var isClosed: Bool {
+        transport.eventLoop.assertInEventLoop()
+        return phase == .closed
+    }
+
+    // MARK: Input
+
+    /// Handles bytes from the client (the handshake, then framed hub messages); consumes `input`.
+    public func receive(_ input: inout ByteBuffer) {
+        transport.eventLoop.assertInEventLoop()
+        lastReadTick = ticker.tick
+        switch phase {
+        case .handshaking:
+            pending.writeBuffer(&input)
+            readHandshake()
+        case .connected:
+            readMessages(&input)
+        case .closed:
+            input.moveReaderIndex(to: input.writerIndex)
+        }
+    }
+
+    private func readHandshake() {
+        let request: HandshakeRequest
+        do {
+            guard let parsed = try HandshakeRequest.parse(&pending, maximumSize: options.maximumReceiveMessageSize)
+            else { return }
+            request = parsed
+        } catch {
+            let response: HandshakeResponse
+            if error.code == .handshakeCanceled {
+                response = .canceled
+            } else {
+                response = .unexpectedError(
+                    detail: options.enableDetailedErrors ? "InvalidDataException: \(error.message)" : nil)
+            }
+            logger.debug("Hub handshake failed", metadata: ["error": "\(error)"])
+            refuseHandshake(response)
+            return
+        }
+        let protocols = endpoint.protocols
+        switch HandshakeSelection.select(request, from: protocols, transferFormats: transport.transferFormats) {
+        case .rejected(let response):
+            logger.debug("Hub handshake refused", metadata: ["error": "\(response.error ?? "")"])
+            refuseHandshake(response)
+        case .accepted(let hubProtocol, let version):
+            accept(hubProtocol: hubProtocol, version: version)
+        }
+    }
+
+    private func refuseHandshake(_ response: HandshakeResponse) {
+        var bytes = ByteBuffer()
+        response.write(into: &bytes)
+        writeWire(transport.wireEncoding.wireBytes(for: bytes, format: .text))
+        flush()
+        phase = .closed
+        ticker.remove(self)
+        transport.close(normal: false)
+    }
+
+    private func accept(hubProtocol: any HubProtocol, version: Int) {
+        var response = ByteBuffer()
+        HandshakeResponse.success.write(into: &response)
+        // The handshake response is JSON text for every protocol; binary transports carry it in
+        // the protocol's format (a WebSocket binary frame for MessagePack).
+        writeWire(transport.wireEncoding.wireBytes(for: response, format: hubProtocol.transferFormat))
+        flush()
+        let connection = HubConnection(session: self, hubProtocol: hubProtocol, protocolVersion: version)
+        self.connection = connection
+        self.decoder = HubMessageDecoder(
+            hubProtocol: hubProtocol, maximumMessageSize: options.maximumReceiveMessageSize)
+        phase = .connected
+        let (stream, continuation) = AsyncStream.makeStream(of: Work.self)
+        work = continuation
+        Task { await self.run(connection: connection, work: stream) }
+        var rest = pending
+        pending = ByteBuffer()
+        if rest.readableBytes > 0 { readMessages(&rest) }
+    }
+
+    private func readMessages(_ input: inout ByteBuffer) {
+        // A frame cut across reads waits in `pending` (the transport reuses its buffers).
+        if pending.readableBytes > 0 {
+            pending.writeBuffer(&input)
+            decodeMessages(&pending)
+            pending.discardReadBytes()
+        } else {
+            decodeMessages(&input)
+            if input.readableBytes > 0 {
+                pending = input
+                input.moveReaderIndex(to: input.writerIndex)
+            }
+        }
+    }
+
+    private func decodeMessages(_ input: inout ByteBuffer) {
+        guard var decoder else { return }
+        do {
+            while phase == .connected, let message = try decoder.next(&input) {
+                handle(message)
+            }
+        } catch {
+            logger.debug("Hub message refused", metadata: ["error": "\(error)"])
+            closeWithError(reason: "InvalidDataException: \(error.message)")
+            return
+        }
+        if phase == .connected { self.decoder = decoder }
+    }
+
+    private func handle(_ message: HubMessage) {
+        switch message {
+        case .invocation(let invocation):
+            enqueue(
+                Work(
+                    invocationId: invocation.invocationId, target: invocation.target, arguments: invocation.arguments,
+                    streamIds: invocation.streamIds, streams: openStreams(invocation.streamIds),
+                    isStreamInvocation: false))
+        case .streamInvocation(let invocation):
+            enqueue(
+                Work(
+                    invocationId: invocation.invocationId, target: invocation.target, arguments: invocation.arguments,
+                    streamIds: invocation.streamIds, streams: openStreams(invocation.streamIds),
+                    isStreamInvocation: true))
+        case .streamItem(let item):
+            guard let source = uploadStreams[item.invocationId] else {
+                logger.debug("Stream item for an unknown stream dropped", metadata: ["stream": "\(item.invocationId)"])
+                return
+            }
+            if source.yield(item.item) {
+                pausedStreams += 1
+                if pausedStreams == 1 { transport.setReading(false) }
+            }
+        case .completion(let completion):
+            if let source = uploadStreams.removeValue(forKey: completion.invocationId) {
+                source.finish(error: completion.error)
+            } else {
+                endpoint.lifetimeManager.setConnectionResult(connectionId: connectionId, completion: completion)
+            }
+        case .cancelInvocation(let cancel):
+            let task = invocations.withLock { $0[cancel.invocationId] }
+            task?.cancel()
+        case .close(let close):
+            logger.debug("Client closed the connection", metadata: ["error": "\(close.error ?? "")"])
+            transport.close(normal: true)
+            teardown()
+        case .ping, .ack, .sequence:
+            break
+        }
+    }
+
+    private func openStreams(_ ids: [String]) -> [HubStreamSource] {
+        guard !ids.isEmpty else { return [] }
+        let loop = transport.eventLoop
+        return ids.map { id in
+            let source = HubStreamSource(streamId: id, capacity: options.streamBufferCapacity) { [weak self] in
+                let session = self
+                loop.execute { session?.streamResumed() }
+            }
+            uploadStreams[id] = source
+            return source
+        }
+    }
+
+    private func streamResumed() {
+        guard pausedStreams > 0 else { return }
+        pausedStreams -= 1
+        if pausedStreams == 0 && phase == .connected { transport.setReading(true) }
+    }
+
+    /// Drops the sources of streams an invocation no longer reads (on the event loop).
+    func closeStreams(_ ids: [String]) {
+        transport.eventLoop.execute {
+            for id in ids {
+                self.uploadStreams.removeValue(forKey: id)?.finish()
+            }
+        }
+    }
+
+    private func enqueue(_ item: Work) {
+        work?.yield(item)
+    }
+
+    // MARK: Output
+
+    /// Queues wire bytes unless the connection has closed; disconnects a client that lets more
+    /// than ``HubOptions/maximumOutboundBufferedBytes`` pile up.
+    func writeWire(_ bytes: ByteBuffer) {
+        transport.eventLoop.assertInEventLoop()
+        guard phase != .closed else { return }
+        lastWriteTick = ticker.tick
+        if !transport.isWritable {
+            unwritableBytes += bytes.readableBytes
+            if unwritableBytes > options.maximumOutboundBufferedBytes {
+                slowConsumer()
+                return
+            }
+        }
+        transport.write(bytes)
+    }
+
+    /// Sends what was queued.
+    func flush() {
+        transport.eventLoop.assertInEventLoop()
+        transport.flush()
+    }
+
+    /// The transport's socket became writable or not.
+    public func writabilityChanged(isWritable: Bool) {
+        transport.eventLoop.assertInEventLoop()
+        if isWritable { unwritableBytes = 0 }
+    }
+
+    private func slowConsumer() {
+        logger.warning(
+            "Hub connection closed: the client does not read fast enough",
+            metadata: ["buffered": "\(unwritableBytes)", "limit": "\(options.maximumOutboundBufferedBytes)"])
+        endpoint.metrics.slowConsumerDisconnects.increment()
+        transport.close(normal: false)
+        teardown()
+    }
+
+    func writeMessage(_ message: HubMessage) {
+        guard let connection else { return }
+        do {
+            let framed = try connection.hubProtocol.serialize(message)
+            writeWire(transport.wireEncoding.wireBytes(for: framed, format: connection.hubProtocol.transferFormat))
+        } catch {
+            logSerializationFailure(error)
+        }
+    }
+
+    func logSerializationFailure(_ error: any Error) {
+        logger.error("A hub message could not be serialized", metadata: ["error": "\(error)"])
+    }
+
+    // MARK: Timers
+
+    func onTick(_ tick: UInt64) {
+        switch phase {
+        case .handshaking:
+            if tick &- startTick >= ticker.ticks(options.handshakeTimeout) {
+                logger.debug("Hub handshake timed out")
+                refuseHandshake(.canceled)
+            }
+        case .connected:
+            if tick &- lastReadTick >= ticker.ticks(options.clientTimeoutInterval) {
+                logger.debug("Hub client timed out")
+                close(with: CloseMessage(error: nil, allowReconnect: true), normal: false)
+                return
+            }
+            if transport.sendsKeepAlive && tick &- lastWriteTick >= ticker.ticks(options.keepAliveInterval) {
+                writeMessage(.ping)
+                flush()
+            }
+        case .closed:
+            break
+        }
+    }
+
+    // MARK: Close
+
+    /// Sends `message` (when connected), then ends the transport and the session.
+    func close(with message: CloseMessage, normal: Bool) {
+        transport.eventLoop.assertInEventLoop()
+        guard phase != .closed else { return }
+        if phase == .connected {
+            writeMessage(.close(message))
+            flush()
+        }
+        transport.close(normal: normal)
+        teardown()
+    }
+
+    private func closeWithError(reason: String) {
+        var text = "Connection closed with an error."
+        if options.enableDetailedErrors { text += " " + reason }
+        close(with: CloseMessage(error: text, allowReconnect: false), normal: false)
+    }
+
+    /// The transport has ended (the peer closed, or the socket failed).
+    public func transportClosed() {
+        transport.eventLoop.assertInEventLoop()
+        teardown()
+    }
+
+    private func teardown() {
+        guard phase != .closed else { return }
+        phase = .closed
+        ticker.remove(self)
+        for source in uploadStreams.values { source.finish(error: "The connection was closed.") }
+        uploadStreams.removeAll()
+        decoder = nil
+        work?.finish()
+        work = nil
+    }
+}
