@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "HubBackplane", targets: ["HubBackplane"]),
         .library(name: "HubProtocol", targets: ["HubProtocol"]),
         .library(name: "Hubs", targets: ["Hubs"]),
+        .library(name: "LearningHub", targets: ["LearningHub"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -81,6 +82,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        .target(name: "LearningHub", dependencies: ["Hubs"]),
         .executableTarget(
             name: "BrokerCLI",
             dependencies: [
@@ -183,6 +185,18 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "HubsTests",
+            dependencies: [
+                "Hubs",
+                "HubProtocol",
+                "LearningHub",
+                "TestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(
