@@ -73,18 +73,22 @@ struct HubConnectionLifecycleTests {
         #expect(try await client.completion("2").result?.decode(Int.self) == 7)
     }
 
-    @Test("the server pings a quiet connection, and drops a silent client allowing reconnect")
+    @Test("the server pings a quiet connection, and drops a client gone silent after its first Ping")
     func keepAliveAndTimeout() async throws {
         var options = HubOptions()
         options.keepAliveInterval = .milliseconds(40)
         options.clientTimeoutInterval = .milliseconds(400)
         let endpoint = HubEndpoint(definition: TestHubs.definition(), options: options)
         let client = try await TestHubClient.connect(endpoint)
+        // As in ASP.NET Core, the client timeout is enforced from the client's first Ping on.
+        client.send(.ping)
         var pings = 0
         while true {
             let event = try await client.nextEvent()
             if case .message(.ping) = event {
                 pings += 1
+                #expect(pings < 100, "the client was never dropped")
+                if pings >= 100 { return }
                 continue
             }
             guard case .message(.close(let close)) = event else {
@@ -101,18 +105,26 @@ struct HubConnectionLifecycleTests {
         }
     }
 
-    @Test("a client that keeps pinging is not dropped")
+    @Test("a client that never pings is not timed out; one that keeps pinging is not either")
     func pingsKeepAlive() async throws {
         var options = HubOptions()
-        options.clientTimeoutInterval = .milliseconds(200)
+        options.keepAliveInterval = .milliseconds(20)
+        options.clientTimeoutInterval = .milliseconds(100)
         let endpoint = HubEndpoint(definition: TestHubs.definition(), options: options)
-        let client = try await TestHubClient.connect(endpoint)
-        let start = ContinuousClock.now
-        while ContinuousClock.now - start < .milliseconds(600) {
-            client.send(.ping)
-            #expect(try await client.invoke("Echo", HubArguments("x")).error == nil)
+        let quiet = try await TestHubClient.connect(endpoint)
+        let pinging = try await TestHubClient.connect(endpoint)
+        // Ten server pings to the quiet client span 2× the client timeout.
+        var serverPings = 0
+        while serverPings < 10 {
+            pinging.send(.ping)
+            switch try await quiet.nextEvent() {
+            case .message(.ping): serverPings += 1
+            case let other: Issue.record("unexpected \(other)")
+            }
         }
-        #expect(client.drain().allSatisfy { if case .closed = $0 { false } else { true } })
+        #expect(pinging.drain().allSatisfy { if case .message(.ping) = $0 { true } else { false } })
+        #expect(try await quiet.invoke("Echo", HubArguments("x")).error == nil)
+        #expect(try await pinging.invoke("Echo", HubArguments("y")).error == nil)
     }
 
     @Test("an over-size message closes only that connection, with the spec's Close error")

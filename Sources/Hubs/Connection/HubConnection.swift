@@ -1,5 +1,6 @@
 import HubProtocol
 import NIOCore
+import Synchronization
 
 /// One connected client after its handshake: who it is, what it asked for, and how to write to it.
 ///
@@ -24,6 +25,7 @@ public final class HubConnection: Sendable {
     public let hubName: String
 
     let session: HubConnectionSession
+    private let aborted = Atomic<Bool>(false)
 
     init(session: HubConnectionSession, hubProtocol: any HubProtocol, protocolVersion: Int) {
         self.connectionId = session.connectionId
@@ -35,6 +37,13 @@ public final class HubConnection: Sendable {
         self.eventLoop = session.transport.eventLoop
         self.hubName = session.endpoint.definition.name
         self.session = session
+    }
+
+    /// Whether the connection has ended (client results then fail at once).
+    public var isAborted: Bool { aborted.load(ordering: .acquiring) }
+
+    func markAborted() {
+        aborted.store(true, ordering: .releasing)
     }
 
     /// The user id, when the connection has one.
@@ -63,7 +72,7 @@ public final class HubConnection: Sendable {
     }
 
     private func sendFramed(_ framed: ByteBuffer) {
-        let wire = session.transport.wireEncoding.wireBytes(for: framed, format: hubProtocol.transferFormat)
+        let wire = session.wireEncoding.wireBytes(for: framed, format: hubProtocol.transferFormat)
         if eventLoop.inEventLoop {
             session.writeWire(wire)
             session.flush()

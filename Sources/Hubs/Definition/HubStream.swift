@@ -53,25 +53,27 @@ final class HubStreamSource: Sendable {
         var head = 0
         var finished = false
         var failure: String?
-        var waiter: CheckedContinuation<HubValue?, any Error>?
+        var waiter: CheckedContinuation<(HubValue?, Bool), any Error>?
         var paused = false
+        let capacity: Int
     }
 
     let streamId: String
     let capacity: Int
     /// Called (from the reader's task) when the buffer drained after the source asked to pause.
     private let resume: @Sendable () -> Void
-    private let state = Mutex(State())
+    private let state: Mutex<State>
 
     init(streamId: String, capacity: Int, resume: @escaping @Sendable () -> Void) {
         self.streamId = streamId
         self.capacity = max(1, capacity)
         self.resume = resume
+        self.state = Mutex(State(capacity: max(1, capacity)))
     }
 
     /// Appends an item; returns `true` when the buffer is now full and reading should pause.
     func yield(_ value: HubValue) -> Bool {
-        let (waiter, pause) = state.withLock { state -> (CheckedContinuation<HubValue?, any Error>?, Bool) in
+        let (waiter, pause) = state.withLock { state -> (CheckedContinuation<(HubValue?, Bool), any Error>?, Bool) in
             guard !state.finished else { return (nil, false) }
             if let waiter = state.waiter {
                 state.waiter = nil
@@ -82,13 +84,13 @@ final class HubStreamSource: Sendable {
             if pause { state.paused = true }
             return (nil, pause)
         }
-        waiter?.resume(returning: value)
+        waiter?.resume(returning: (value, false))
         return pause
     }
 
     /// Ends the stream, with the client's error text or none. Items already buffered are still read.
     func finish(error: String? = nil) {
-        let waiter = state.withLock { state -> CheckedContinuation<HubValue?, any Error>? in
+        let waiter = state.withLock { state -> CheckedContinuation<(HubValue?, Bool), any Error>? in
             guard !state.finished else { return nil }
             state.finished = true
             state.failure = error
@@ -96,33 +98,50 @@ final class HubStreamSource: Sendable {
             return state.waiter
         }
         guard let waiter else { return }
-        if let error { waiter.resume(throwing: HubError(error)) } else { waiter.resume(returning: nil) }
+        if let error { waiter.resume(throwing: HubError(error)) } else { waiter.resume(returning: (nil, false)) }
+    }
+
+    /// Ends the stream from the server's side (the method returned, the connection closed):
+    /// buffered items are dropped, and a paused connection resumes reading.
+    func close(error: String? = nil) {
+        let resume = state.withLock { state -> Bool in
+            state.items.removeAll()
+            state.head = 0
+            defer { state.paused = false }
+            return state.paused
+        }
+        finish(error: error)
+        if resume { self.resume() }
+    }
+
+    private enum Step {
+        case item(HubValue, resume: Bool)
+        case end(String?)
+        case wait
+    }
+
+    /// Takes the next buffered item, or says the stream ended; clears the pause once the buffer
+    /// has room again.
+    private static func take(_ state: inout State) -> Step {
+        if state.head < state.items.count {
+            let item = state.items[state.head]
+            state.head += 1
+            if state.head == state.items.count {
+                state.items.removeAll(keepingCapacity: true)
+                state.head = 0
+            }
+            var resume = false
+            if state.paused && state.items.count - state.head < state.capacity {
+                state.paused = false
+                resume = true
+            }
+            return .item(item, resume: resume)
+        }
+        return state.finished ? .end(state.failure) : .wait
     }
 
     func next() async throws -> HubValue? {
-        enum Step {
-            case item(HubValue, resume: Bool)
-            case end(String?)
-            case wait
-        }
-        let step = state.withLock { state -> Step in
-            if state.head < state.items.count {
-                let item = state.items[state.head]
-                state.head += 1
-                if state.head == state.items.count {
-                    state.items.removeAll(keepingCapacity: true)
-                    state.head = 0
-                }
-                var resume = false
-                if state.paused && state.items.count - state.head < capacity {
-                    state.paused = false
-                    resume = true
-                }
-                return .item(item, resume: resume)
-            }
-            return state.finished ? .end(state.failure) : .wait
-        }
-        switch step {
+        switch state.withLock({ Self.take(&$0) }) {
         case .item(let item, let resume):
             if resume { self.resume() }
             return item
@@ -130,24 +149,25 @@ final class HubStreamSource: Sendable {
             if let failure { throw HubError(failure) }
             return nil
         case .wait:
-            return try await withCheckedThrowingContinuation { continuation in
-                let ready = state.withLock { state -> Step? in
-                    if state.head < state.items.count {
-                        let item = state.items[state.head]
-                        state.head += 1
-                        return .item(item, resume: false)
+            let (item, resume) = try await withCheckedThrowingContinuation {
+                (continuation: CheckedContinuation<(HubValue?, Bool), any Error>) in
+                let step = state.withLock { state -> Step in
+                    let step = Self.take(&state)
+                    if case .wait = step {
+                        precondition(state.waiter == nil, "A HubStream is read by one task at a time.")
+                        state.waiter = continuation
                     }
-                    if state.finished { return .end(state.failure) }
-                    state.waiter = continuation
-                    return nil
+                    return step
                 }
-                switch ready {
-                case .item(let item, _): continuation.resume(returning: item)
+                switch step {
+                case .item(let item, let resume): continuation.resume(returning: (item, resume))
                 case .end(let failure?): continuation.resume(throwing: HubError(failure))
-                case .end(nil): continuation.resume(returning: nil)
-                case .wait, nil: break
+                case .end(nil): continuation.resume(returning: (nil, false))
+                case .wait: break
                 }
             }
+            if resume { self.resume() }
+            return item
         }
     }
 }

@@ -32,7 +32,7 @@ extension HubConnectionSession {
         await withTaskGroup(of: Void.self) { group in
             var running = 0
             for await item in work {
-                if runsInBackground(item, definition: definition) {
+                if item.inBackground {
                     startBackground(item, context: context)
                     continue
                 }
@@ -50,12 +50,16 @@ extension HubConnectionSession {
         }
 
         // The transport has ended: stop streams, then run the disconnect hooks.
-        let tasks = invocations.withLock { tasks in
-            defer { tasks.removeAll() }
-            return Array(tasks.values)
+        // Streams are cancelled, not awaited: one that ignores cancellation must not hold up the
+        // disconnect hooks and the cleanup of groups.
+        let tasks = invocations.withLock { entries in
+            defer { entries.removeAll() }
+            return entries.values.compactMap { entry -> Task<Void, Never>? in
+                if case .running(let task) = entry { return task }
+                return nil
+            }
         }
         for task in tasks { task.cancel() }
-        for task in tasks { await task.value }
         do {
             try await definition.filteredDisconnected(context, error: nil)
         } catch {
@@ -63,40 +67,51 @@ extension HubConnectionSession {
         }
         await manager.connectionEnded(connection)
         endpoint.metrics.connections.decrement()
+        connection.eventLoop.execute { self.release() }
     }
 
     /// Streaming methods (either direction) run beside the invocation queue, as in ASP.NET Core,
     /// so the client can keep feeding or cancelling them.
-    private func runsInBackground(_ item: Work, definition: HubDefinition) -> Bool {
-        if item.isStreamInvocation || !item.streamIds.isEmpty { return true }
-        return definition.method(named: item.target)?.isStreaming ?? false
-    }
-
     private func startBackground(_ item: Work, context: HubCallerContext) {
         guard let id = item.invocationId else {
             // A non-blocking call with streams: nothing can cancel it, so it needs no entry.
             Task { await self.invoke(item, context: context) }
             return
         }
-        let inUse = invocations.withLock { $0[id] != nil }
-        if inUse {
-            sendCompletion(id, .error("Invocation ID '\(id)' is already in use."))
-            closeStreams(item.streamIds)
+        if item.duplicateId {
+            sendCompletion(context, id, .error("Invocation ID '\(id)' is already in use."))
             return
         }
-        // The task removes its own entry; it registers before it can run because the lock is
-        // held while the task is created.
-        invocations.withLock { tasks in
-            tasks[id] = Task {
-                await self.invoke(item, context: context)
-                _ = self.invocations.withLock { $0.removeValue(forKey: id) }
+        // The entry was made when the message was read; a CancelInvocation may have marked it.
+        // The lock is held while the task is created, so the task's own removal comes after.
+        let cancelled = invocations.withLock { entries -> Bool in
+            if case .queued(cancelled: true)? = entries[id] {
+                entries.removeValue(forKey: id)
+                return true
             }
+            entries[id] = .running(
+                Task {
+                    await self.invoke(item, context: context) {
+                        _ = self.invocations.withLock { $0.removeValue(forKey: id) }
+                    }
+                })
+            return false
+        }
+        if cancelled {
+            closeStreams(item.streamIds)
+            sendCompletion(context, id, .void)
         }
     }
 
     /// Binds, filters and runs one invocation and sends its Completion (when it has an id).
-    func invoke(_ item: Work, context: HubCallerContext) async {
+    func invoke(_ item: Work, context: HubCallerContext, beforeCompletion: () -> Void = {}) async {
         let target = item.target
+        func complete(_ outcome: CompletionMessage.Outcome) {
+            beforeCompletion()
+            guard let id = item.invocationId else { return }
+            sendCompletion(context, id, outcome)
+        }
+        func fail(_ item: Work, _ text: String) { complete(.error(text)) }
         let detailed = options.enableDetailedErrors
         defer { if !item.streamIds.isEmpty { closeStreams(item.streamIds) } }
         guard let method = endpoint.definition.method(named: target) else {
@@ -154,11 +169,10 @@ extension HubConnectionSession {
                 case .value(let value): return value
                 }
             }
-            guard let id = item.invocationId else { return }
             if item.isStreamInvocation {
-                sendCompletion(id, .void)
+                complete(.void)
             } else {
-                sendCompletion(id, result.map { .result($0) } ?? .void)
+                complete(result.map { .result($0) } ?? .void)
             }
         } catch let error as HubBindingError {
             logger.debug(
@@ -173,7 +187,7 @@ extension HubConnectionSession {
             fail(item, "Failed to invoke '\(target)' because user is unauthorized")
         } catch is CancellationError where item.isStreamInvocation {
             // A CancelInvocation (or the connection ending): the stream ends without an error.
-            if let id = item.invocationId { sendCompletion(id, .void) }
+            complete(.void)
         } catch {
             logger.debug("Hub method failed", metadata: ["method": "\(target)", "error": "\(error)"])
             let base =
@@ -184,13 +198,8 @@ extension HubConnectionSession {
         }
     }
 
-    private func fail(_ item: Work, _ text: String) {
-        guard let id = item.invocationId else { return }
-        sendCompletion(id, .error(text))
-    }
-
-    private func sendCompletion(_ id: String, _ outcome: CompletionMessage.Outcome) {
-        connection?.send(.completion(CompletionMessage(invocationId: id, outcome: outcome)))
+    private func sendCompletion(_ context: HubCallerContext, _ id: String, _ outcome: CompletionMessage.Outcome) {
+        context.connection.send(.completion(CompletionMessage(invocationId: id, outcome: outcome)))
     }
 }
 

@@ -28,6 +28,10 @@ public final class HubConnectionSession: @unchecked Sendable {
         let streamIds: [String]
         let streams: [HubStreamSource]
         let isStreamInvocation: Bool
+        /// Runs beside the queue (a streaming method, in either direction).
+        let inBackground: Bool
+        /// Its id was already in use when it was read.
+        let duplicateId: Bool
     }
 
     let endpoint: HubEndpoint
@@ -38,6 +42,8 @@ public final class HubConnectionSession: @unchecked Sendable {
     let request: HubConnectionRequest
     let ticker: HubEventLoopTicker
     let logger: Logger
+    /// The transport's encoding, read once so other threads never call the transport.
+    let wireEncoding: HubWireEncoding
 
     private var phase = Phase.handshaking
     /// The handshake until it is complete, then a hub message cut across reads.
@@ -53,8 +59,18 @@ public final class HubConnectionSession: @unchecked Sendable {
     private var uploadStreams: [String: HubStreamSource] = [:]
     private var pausedStreams = 0
     private var work: AsyncStream<Work>.Continuation?
-    /// Server-to-client streams and background invocations, by invocation id, for cancellation.
-    let invocations = Mutex<[String: Task<Void, Never>]>([:])
+    /// A streaming invocation with an id, from the moment it is read (so a CancelInvocation that
+    /// overtakes its dispatch still counts) until it ends.
+    enum InvocationEntry {
+        case queued(cancelled: Bool)
+        case running(Task<Void, Never>)
+    }
+
+    /// Streaming invocations by invocation id, for cancellation and the "already in use" check.
+    let invocations = Mutex<[String: InvocationEntry]>([:])
+    /// Whether the client has sent a Ping: as in ASP.NET Core, the client timeout is enforced
+    /// from then on (a raw client that never pings is not dropped).
+    private var clientTimeoutArmed = false
 
     init(
         endpoint: HubEndpoint, transport: any HubTransport, connectionId: String, user: HubUser,
@@ -66,6 +82,7 @@ public final class HubConnectionSession: @unchecked Sendable {
         self.user = user
         self.request = request
         self.ticker = ticker
+        self.wireEncoding = transport.wireEncoding
         var logger = endpoint.logger
         logger[metadataKey: "hub.connection"] = .string(connectionId)
         self.logger = logger
@@ -130,7 +147,7 @@ public final class HubConnectionSession: @unchecked Sendable {
     private func refuseHandshake(_ response: HandshakeResponse) {
         var bytes = ByteBuffer()
         response.write(into: &bytes)
-        writeWire(transport.wireEncoding.wireBytes(for: bytes, format: .text))
+        writeWire(wireEncoding.wireBytes(for: bytes, format: .text))
         flush()
         phase = .closed
         ticker.remove(self)
@@ -142,7 +159,7 @@ public final class HubConnectionSession: @unchecked Sendable {
         HandshakeResponse.success.write(into: &response)
         // The handshake response is JSON text for every protocol; binary transports carry it in
         // the protocol's format (a WebSocket binary frame for MessagePack).
-        writeWire(transport.wireEncoding.wireBytes(for: response, format: hubProtocol.transferFormat))
+        writeWire(wireEncoding.wireBytes(for: response, format: hubProtocol.transferFormat))
         flush()
         let connection = HubConnection(session: self, hubProtocol: hubProtocol, protocolVersion: version)
         self.connection = connection
@@ -190,16 +207,12 @@ public final class HubConnectionSession: @unchecked Sendable {
         switch message {
         case .invocation(let invocation):
             enqueue(
-                Work(
-                    invocationId: invocation.invocationId, target: invocation.target, arguments: invocation.arguments,
-                    streamIds: invocation.streamIds, streams: openStreams(invocation.streamIds),
-                    isStreamInvocation: false))
+                id: invocation.invocationId, target: invocation.target, arguments: invocation.arguments,
+                streamIds: invocation.streamIds, isStreamInvocation: false)
         case .streamInvocation(let invocation):
             enqueue(
-                Work(
-                    invocationId: invocation.invocationId, target: invocation.target, arguments: invocation.arguments,
-                    streamIds: invocation.streamIds, streams: openStreams(invocation.streamIds),
-                    isStreamInvocation: true))
+                id: invocation.invocationId, target: invocation.target, arguments: invocation.arguments,
+                streamIds: invocation.streamIds, isStreamInvocation: true)
         case .streamItem(let item):
             guard let source = uploadStreams[item.invocationId] else {
                 logger.debug("Stream item for an unknown stream dropped", metadata: ["stream": "\(item.invocationId)"])
@@ -216,13 +229,25 @@ public final class HubConnectionSession: @unchecked Sendable {
                 endpoint.lifetimeManager.setConnectionResult(connectionId: connectionId, completion: completion)
             }
         case .cancelInvocation(let cancel):
-            let task = invocations.withLock { $0[cancel.invocationId] }
+            let task = invocations.withLock { entries -> Task<Void, Never>? in
+                switch entries[cancel.invocationId] {
+                case .queued?:
+                    entries[cancel.invocationId] = .queued(cancelled: true)
+                    return nil
+                case .running(let task)?:
+                    return task
+                case nil:
+                    return nil
+                }
+            }
             task?.cancel()
         case .close(let close):
             logger.debug("Client closed the connection", metadata: ["error": "\(close.error ?? "")"])
             transport.close(normal: true)
             teardown()
-        case .ping, .ack, .sequence:
+        case .ping:
+            clientTimeoutArmed = true
+        case .ack, .sequence:
             break
         }
     }
@@ -243,20 +268,40 @@ public final class HubConnectionSession: @unchecked Sendable {
     private func streamResumed() {
         guard pausedStreams > 0 else { return }
         pausedStreams -= 1
-        if pausedStreams == 0 && phase == .connected { transport.setReading(true) }
+        if pausedStreams == 0 && phase == .connected {
+            lastReadTick = ticker.tick
+            transport.setReading(true)
+        }
     }
 
     /// Drops the sources of streams an invocation no longer reads (on the event loop).
     func closeStreams(_ ids: [String]) {
         transport.eventLoop.execute {
             for id in ids {
-                self.uploadStreams.removeValue(forKey: id)?.finish()
+                self.uploadStreams.removeValue(forKey: id)?.close()
             }
         }
     }
 
-    private func enqueue(_ item: Work) {
-        work?.yield(item)
+    private func enqueue(
+        id: String?, target: String, arguments: HubArguments, streamIds: [String], isStreamInvocation: Bool
+    ) {
+        let inBackground =
+            isStreamInvocation || !streamIds.isEmpty
+            || (endpoint.definition.method(named: target)?.isStreaming ?? false)
+        var duplicate = false
+        if inBackground, let id {
+            duplicate = invocations.withLock { entries in
+                if entries[id] != nil { return true }
+                entries[id] = .queued(cancelled: false)
+                return false
+            }
+        }
+        work?.yield(
+            Work(
+                invocationId: id, target: target, arguments: arguments, streamIds: streamIds,
+                streams: duplicate ? [] : openStreams(streamIds), isStreamInvocation: isStreamInvocation,
+                inBackground: inBackground, duplicateId: duplicate))
     }
 
     // MARK: Output
@@ -302,7 +347,7 @@ public final class HubConnectionSession: @unchecked Sendable {
         guard let connection else { return }
         do {
             let framed = try connection.hubProtocol.serialize(message)
-            writeWire(transport.wireEncoding.wireBytes(for: framed, format: connection.hubProtocol.transferFormat))
+            writeWire(wireEncoding.wireBytes(for: framed, format: connection.hubProtocol.transferFormat))
         } catch {
             logSerializationFailure(error)
         }
@@ -322,7 +367,10 @@ public final class HubConnectionSession: @unchecked Sendable {
                 refuseHandshake(.canceled)
             }
         case .connected:
-            if tick &- lastReadTick >= ticker.ticks(options.clientTimeoutInterval) {
+            // A pause the server caused (a full upload buffer) does not count against the client.
+            if clientTimeoutArmed && pausedStreams == 0
+                && tick &- lastReadTick > ticker.ticks(options.clientTimeoutInterval)
+            {
                 logger.debug("Hub client timed out")
                 close(with: CloseMessage(error: nil, allowReconnect: true), normal: false)
                 return
@@ -366,10 +414,20 @@ public final class HubConnectionSession: @unchecked Sendable {
         guard phase != .closed else { return }
         phase = .closed
         ticker.remove(self)
-        for source in uploadStreams.values { source.finish(error: "The connection was closed.") }
+        for source in uploadStreams.values { source.close(error: "The connection was closed.") }
         uploadStreams.removeAll()
         decoder = nil
         work?.finish()
         work = nil
+        if let connection {
+            connection.markAborted()
+            endpoint.lifetimeManager.connectionAborted(connection)
+        }
+    }
+
+    /// Breaks the session ⇄ connection cycle once the connection's task has finished.
+    func release() {
+        transport.eventLoop.assertInEventLoop()
+        connection = nil
     }
 }

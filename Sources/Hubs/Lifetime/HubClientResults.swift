@@ -16,20 +16,25 @@ final class HubClientResults: Sendable {
     private let state = Mutex(State())
 
     /// Registers a new invocation id, calls `send` with it, and waits for the client's Completion.
-    func invoke(connectionId: String, send: (String) -> Void) async throws -> HubValue {
+    /// `isAborted` is checked under the same lock that registers the wait, so a connection ending
+    /// at the same moment either sees the entry or is seen.
+    func invoke(connectionId: String, isAborted: () -> Bool, send: (String) -> Void) async throws -> HubValue {
         let id = state.withLock { state -> String in
             state.nextId += 1
             return String(state.nextId)
         }
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
-                let cancelled = state.withLock { state -> Bool in
-                    if Task.isCancelled { return true }
+                let failure = state.withLock { state -> (any Error)? in
+                    if Task.isCancelled { return CancellationError() }
+                    if isAborted() {
+                        return HubError(.connectionDisconnected, "Connection '\(connectionId)' disconnected.")
+                    }
                     state.pending[id] = Pending(connectionId: connectionId, continuation: continuation)
-                    return false
+                    return nil
                 }
-                if cancelled {
-                    continuation.resume(throwing: CancellationError())
+                if let failure {
+                    continuation.resume(throwing: failure)
                     return
                 }
                 send(id)
@@ -52,7 +57,8 @@ final class HubClientResults: Sendable {
         switch completion.outcome {
         case .void: pending.continuation.resume(returning: .null)
         case .result(let value): pending.continuation.resume(returning: value)
-        case .error(let text): pending.continuation.resume(throwing: HubError(.clientResultError, text))
+        // ASP.NET Core raises the client's error as a HubException, so its text reaches the caller.
+        case .error(let text): pending.continuation.resume(throwing: HubError(text))
         }
     }
 

@@ -13,6 +13,11 @@ public protocol HubLifetimeManager: Sendable {
     /// fails the client results it still owes.
     func connectionEnded(_ connection: HubConnection) async
 
+    /// Called on the connection's event loop the moment its transport ends, before the hub's
+    /// `onDisconnected`: fail the client results the connection owes, so code awaiting them (perhaps
+    /// the connection's own hub method) can finish.
+    func connectionAborted(_ connection: HubConnection)
+
     /// Delivers `message` to the connections `target` names; unknown connections, users and empty
     /// groups are skipped without error. Returns once the message is handed to the transports (or
     /// the backplane).

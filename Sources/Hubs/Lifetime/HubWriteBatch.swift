@@ -33,7 +33,7 @@ struct HubWriteBatch {
 
     private mutating func wireBytes(for connection: HubConnection) -> ByteBuffer? {
         let name = connection.hubProtocol.name
-        let encoding = connection.session.transport.wireEncoding
+        let encoding = connection.session.wireEncoding
         let key = ObjectIdentifier(encoding)
         for entry in entries where entry.encoding == key && entry.protocolName == name {
             return entry.bytes

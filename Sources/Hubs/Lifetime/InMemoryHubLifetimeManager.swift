@@ -50,6 +50,10 @@ public final class InMemoryHubLifetimeManager: HubLifetimeManager {
         clientResults.connectionEnded(connection.connectionId)
     }
 
+    public func connectionAborted(_ connection: HubConnection) {
+        clientResults.connectionEnded(connection.connectionId)
+    }
+
     public func send(_ message: SerializedHubMessage, to target: HubSendTarget) async throws {
         switch target {
         case .all(let excluding):
@@ -98,7 +102,8 @@ public final class InMemoryHubLifetimeManager: HubLifetimeManager {
         guard let connection = connection(connectionId) else {
             throw HubError(.connectionNotFound, "Connection '\(connectionId)' does not exist.")
         }
-        return try await clientResults.invoke(connectionId: connectionId) { invocationId in
+        return try await clientResults.invoke(connectionId: connectionId, isAborted: { connection.isAborted }) {
+            invocationId in
             connection.send(
                 SerializedHubMessage(
                     .invocation(InvocationMessage(invocationId: invocationId, target: target, arguments: arguments))))
