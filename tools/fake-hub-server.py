@@ -6,7 +6,9 @@ Serves, on loopback:
     availableTransports [WebSockets (Text, Binary)];
   * the WebSocket upgrade at <hub>?id=<connectionToken> (the token is used once) or at <hub> with no id
     (skip negotiation); 404 for an unknown token;
-  * the JSON hub protocol only: handshake {"protocol":"json",...} -> {} + 0x1E (anything else gets
+  * the JSON (text frames, 0x1E) and MessagePack (binary frames, VarInt prefix; a small codec of its
+    own for nil, bool, int, float, str, bin, array, map) hub protocols: handshake
+    {"protocol":"json"|"messagepack",...} -> {} + 0x1E (another name gets
     {"error":"The protocol '<name>' is not supported."} and a close);
   * BroadcastMessage(text) -> ReceiveMessage("User connection id: <id>. Message: <text>") to every
     connection, the caller included, then a void Completion to the caller when the invocation has an
@@ -57,6 +59,138 @@ def ws_frame(opcode, payload):
 
 def dumps(obj):
     return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode() + RS
+
+
+def pack(value):
+    """MessagePack bytes of None, bool, int >= 0, str, list or dict (what the fake sends)."""
+    if value is None:
+        return b"\xc0"
+    if isinstance(value, bool):
+        return b"\xc3" if value else b"\xc2"
+    if isinstance(value, int):
+        return bytes([value]) if value < 128 else b"\xcf" + struct.pack("!Q", value)
+    if isinstance(value, str):
+        raw = value.encode()
+        n = len(raw)
+        head = bytes([0xA0 | n]) if n < 32 else b"\xd9" + bytes([n]) if n < 256 else b"\xda" + struct.pack("!H", n) \
+            if n < 65536 else b"\xdb" + struct.pack("!I", n)
+        return head + raw
+    if isinstance(value, list):
+        n = len(value)
+        head = bytes([0x90 | n]) if n < 16 else b"\xdc" + struct.pack("!H", n)
+        return head + b"".join(pack(v) for v in value)
+    if isinstance(value, dict):
+        n = len(value)
+        head = bytes([0x80 | n]) if n < 16 else b"\xde" + struct.pack("!H", n)
+        return head + b"".join(pack(k) + pack(v) for k, v in value.items())
+    raise TypeError(type(value))
+
+
+def unpack(data, i=0):
+    """One MessagePack value at data[i:] and the index after it."""
+    b = data[i]
+    i += 1
+    if b <= 0x7F:
+        return b, i
+    if b >= 0xE0:
+        return b - 256, i
+    if 0xA0 <= b <= 0xBF:
+        n = b & 0x1F
+        return data[i:i + n].decode(), i + n
+    if 0x90 <= b <= 0x9F or b in (0xDC, 0xDD):
+        n, i = (b & 0x0F, i) if b <= 0x9F else (int.from_bytes(data[i:i + (2 if b == 0xDC else 4)], "big"),
+                                                i + (2 if b == 0xDC else 4))
+        items = []
+        for _ in range(n):
+            v, i = unpack(data, i)
+            items.append(v)
+        return items, i
+    if 0x80 <= b <= 0x8F or b in (0xDE, 0xDF):
+        n, i = (b & 0x0F, i) if b <= 0x8F else (int.from_bytes(data[i:i + (2 if b == 0xDE else 4)], "big"),
+                                                i + (2 if b == 0xDE else 4))
+        items = {}
+        for _ in range(n):
+            k, i = unpack(data, i)
+            v, i = unpack(data, i)
+            items[k] = v
+        return items, i
+    if b == 0xC0:
+        return None, i
+    if b in (0xC2, 0xC3):
+        return b == 0xC3, i
+    widths = {0xCC: 1, 0xCD: 2, 0xCE: 4, 0xCF: 8, 0xD0: 1, 0xD1: 2, 0xD2: 4, 0xD3: 8}
+    if b in widths:
+        w = widths[b]
+        return int.from_bytes(data[i:i + w], "big", signed=b >= 0xD0), i + w
+    if b in (0xCA, 0xCB):
+        w = 4 if b == 0xCA else 8
+        return struct.unpack("!f" if w == 4 else "!d", data[i:i + w])[0], i + w
+    if b in (0xD9, 0xDA, 0xDB, 0xC4, 0xC5, 0xC6):
+        w = {0xD9: 1, 0xDA: 2, 0xDB: 4, 0xC4: 1, 0xC5: 2, 0xC6: 4}[b]
+        n = int.from_bytes(data[i:i + w], "big")
+        raw = data[i + w:i + w + n]
+        return (raw.decode() if b >= 0xD9 else raw), i + w + n
+    raise ValueError(f"unsupported MessagePack byte {b:#x}")
+
+
+def varint(n):
+    out = bytearray()
+    while True:
+        byte = n & 0x7F
+        n >>= 7
+        out.append(byte | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def split_varint(buffer):
+    """Complete VarInt-framed messages at the front of buffer, and the rest."""
+    messages, i = [], 0
+    while i < len(buffer):
+        n, shift, j = 0, 0, i
+        while j < len(buffer):
+            b = buffer[j]
+            j += 1
+            n |= (b & 0x7F) << shift
+            shift += 7
+            if not b & 0x80:
+                break
+        else:
+            break
+        if len(buffer) - j < n:
+            break
+        messages.append(buffer[j:j + n])
+        i = j + n
+    return messages, buffer[i:]
+
+
+class Wire:
+    """Encodes the fake's messages for one protocol, framed, and the frame opcode to use."""
+
+    def __init__(self, name):
+        self.name = name
+        self.opcode = 0x1 if name == "json" else 0x2
+
+    def receive_message(self, text):
+        if self.name == "json":
+            return dumps({"type": 1, "target": "ReceiveMessage", "arguments": [text]})
+        body = pack([1, {}, None, "ReceiveMessage", [text], []])
+        return varint(len(body)) + body
+
+    def completion(self, invocation_id, error=None):
+        if self.name == "json":
+            message = {"type": 3, "invocationId": invocation_id}
+            if error:
+                message["error"] = error
+            return dumps(message)
+        body = pack([3, {}, invocation_id, 1, error] if error else [3, {}, invocation_id, 2])
+        return varint(len(body)) + body
+
+    def ping(self):
+        return dumps({"type": 6}) if self.name == "json" else b"\x02\x91\x06"
+
+
+WIRES = {"json": Wire("json"), "messagepack": Wire("messagepack")}
 
 
 class Hub:
@@ -152,7 +286,7 @@ class Hub:
 
     async def session(self, reader, writer, cid):
         buffer = b""
-        handshaken = False
+        wire = None
         try:
             while True:
                 fin, opcode, payload = await self.read_frame(reader)
@@ -165,20 +299,28 @@ class Hub:
                 if opcode not in (0x0, 0x1, 0x2):
                     continue
                 buffer += payload
-                while RS in buffer:
-                    raw, buffer = buffer.split(RS, 1)
-                    if not handshaken:
-                        request = json.loads(raw)
-                        if request.get("protocol") != "json":
-                            writer.write(ws_frame(0x1, dumps(
-                                {"error": f"The protocol '{request.get('protocol')}' is not supported."})))
-                            return
-                        writer.write(ws_frame(0x1, b"{}" + RS))
-                        handshaken = True
-                        self.connections[cid] = writer
-                        self.stats["connections"] += 1
+                if wire is None:
+                    if RS not in buffer:
                         continue
-                    await self.dispatch(cid, writer, json.loads(raw))
+                    raw, buffer = buffer.split(RS, 1)
+                    request = json.loads(raw)
+                    wire = WIRES.get(request.get("protocol"))
+                    if wire is None:
+                        writer.write(ws_frame(0x1, dumps(
+                            {"error": f"The protocol '{request.get('protocol')}' is not supported."})))
+                        return
+                    writer.write(ws_frame(wire.opcode, b"{}" + RS))
+                    self.connections[cid] = (writer, wire)
+                    self.stats["connections"] += 1
+                if wire.name == "json":
+                    messages = buffer.split(RS)
+                    buffer = messages.pop()
+                    messages = [json.loads(m) for m in messages]
+                else:
+                    frames, buffer = split_varint(buffer)
+                    messages = [self.from_pack(unpack(m)[0]) for m in frames]
+                for message in messages:
+                    await self.dispatch(cid, writer, wire, message)
         except (asyncio.IncompleteReadError, ConnectionError, ValueError):
             pass
         finally:
@@ -189,7 +331,14 @@ class Hub:
                 pass
             writer.close()
 
-    async def dispatch(self, cid, writer, message):
+    @staticmethod
+    def from_pack(items):
+        """The JSON-shaped dict of a MessagePack Invocation or Ping (other types: just the type)."""
+        if items and items[0] == 1 and len(items) >= 5:
+            return {"type": 1, "invocationId": items[2], "target": items[3], "arguments": items[4]}
+        return {"type": items[0] if items else None}
+
+    async def dispatch(self, cid, writer, wire, message):
         kind = message.get("type")
         if kind == 6:
             self.stats["client_pings"] += 1
@@ -201,25 +350,26 @@ class Hub:
         if target != "broadcastmessage":
             self.stats["other_invocations"] += 1
             if invocation_id:
-                writer.write(ws_frame(0x1, dumps({"type": 3, "invocationId": invocation_id,
-                                                  "error": f"Unknown hub method '{message.get('target')}'"})))
+                writer.write(ws_frame(wire.opcode, wire.completion(
+                    invocation_id, f"Unknown hub method '{message.get('target')}'")))
             return
         self.stats["broadcasts"] += 1
-        text = message["arguments"][0]
-        receive = dumps({"type": 1, "target": "ReceiveMessage",
-                         "arguments": [f"User connection id: {cid}. Message: {text}"]})
-        frame = ws_frame(0x1, receive)  # built once, written to everyone
+        text = f"User connection id: {cid}. Message: {message['arguments'][0]}"
+        frames = {}  # built once per protocol, written to everyone
         slow = []
-        for other_id, other in list(self.connections.items()):
+        for other_id, (other, other_wire) in list(self.connections.items()):
             if other_id == cid:
                 continue
-            other.write(frame)
+            if other_wire.name not in frames:
+                frames[other_wire.name] = ws_frame(other_wire.opcode, other_wire.receive_message(text))
+            other.write(frames[other_wire.name])
             if other.transport.get_write_buffer_size() > self.args.max_buffer:
                 slow.append(other)
+        receive = wire.receive_message(text)
         if invocation_id:
-            writer.write(ws_frame(0x1, receive + dumps({"type": 3, "invocationId": invocation_id})))
+            writer.write(ws_frame(wire.opcode, receive + wire.completion(invocation_id)))
         else:
-            writer.write(frame)
+            writer.write(ws_frame(wire.opcode, receive))
         self.stats["frames_out"] += len(self.connections)
         for other in slow:
             try:
@@ -228,11 +378,10 @@ class Hub:
                 pass
 
     async def pings(self):
-        frame = ws_frame(0x1, dumps({"type": 6}))
         while True:
             await asyncio.sleep(self.args.ping_interval)
-            for writer in list(self.connections.values()):
-                writer.write(frame)
+            for writer, wire in list(self.connections.values()):
+                writer.write(ws_frame(wire.opcode, wire.ping()))
 
 
 async def main():

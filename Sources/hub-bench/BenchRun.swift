@@ -182,7 +182,7 @@ struct ErrorTally: Sendable {
             category = error.category
         } else if let error = error as? ChannelError, case .connectTimeout = error {
             category = "timeout-connect"
-        } else if error is NIOConnectionError {
+        } else if error is NIOConnectionError || error is IOError {
             category = "connect"
         }
         counts[category, default: 0] += 1
