@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "broker", targets: ["BrokerCLI"]),
         .executable(name: "redis-client-bench", targets: ["RedisClientBench"]),
         .executable(name: "hub-protocol-bench", targets: ["HubProtocolBench"]),
+        .executable(name: "hub-bench", targets: ["HubBench"]),
         .library(name: "RESP", targets: ["RESP"]),
         .library(name: "MessagePack", targets: ["MessagePack"]),
         .library(name: "Broker", targets: ["Broker"]),
@@ -25,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
         .target(
@@ -112,6 +114,23 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             path: "Sources/hub-protocol-bench"
+        ),
+        .target(
+            name: "HubBenchCore",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")]
+        ),
+        .executableTarget(
+            name: "HubBench",
+            dependencies: [
+                "HubBenchCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+            ],
+            path: "Sources/hub-bench"
         ),
         .target(
             name: "TestSupport",
@@ -208,6 +227,10 @@ let package = Package(
                 "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
+        ),
+        .testTarget(
+            name: "HubBenchTests",
+            dependencies: ["HubBenchCore", .product(name: "NIOCore", package: "swift-nio")]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,148 @@
+import Histogram
+import HubBenchCore
+import NIOCore
+
+/// How the sender paces its invocations.
+enum SendMode: Sendable {
+    /// Keep `window` blocking invocations outstanding: send the next one when a Completion arrives.
+    case closedLoop(window: Int)
+    /// Send `rate` invocations per second on a schedule, whatever the completions do; at most
+    /// `maxOutstanding` may wait for their Completion (a due send past that is skipped and counted).
+    case openLoop(rate: Double, maxOutstanding: Int)
+}
+
+/// What the sender did, copied off its loop.
+struct SenderSnapshot: Sendable {
+    /// Invocations written, in all.
+    var sent: UInt64 = 0
+    /// Invocations whose marker time lies in the measurement window.
+    var sentInWindow: UInt64 = 0
+    var completed: UInt64 = 0
+    /// Completions that carried an error.
+    var failed: UInt64 = 0
+    /// Open loop only: due sends skipped because `maxOutstanding` invocations were waiting.
+    var skipped: UInt64 = 0
+    var outstanding = 0
+    /// Invocation round trips (send to Completion) of invocations sent in the window, in µs.
+    var completionLatency = makeLatencyHistogram()
+    var connectionLost = false
+}
+
+/// Invokes the hub method on the sender's connection with `hb:<send time>` in its one argument.
+/// Runs on that connection's event loop only.
+final class InvocationSender {
+    let connection: HubConnectionHandler
+    let target: String
+    let messageSize: Int
+    let mode: SendMode
+    let window: MeasurementWindow
+    private var nextID: UInt64 = 1
+    /// Send time of each outstanding invocation, by id.
+    private var sendTimes: [UInt64: UInt64] = [:]
+    private var stats = SenderSnapshot()
+    private var stopped = false
+    private var ticker: Scheduled<Void>?
+    private var openLoopStart: UInt64 = 0
+    private var scheduled: UInt64 = 0
+
+    init(connection: HubConnectionHandler, target: String, messageSize: Int, mode: SendMode, window: MeasurementWindow)
+    {
+        self.connection = connection
+        self.target = target
+        self.messageSize = messageSize
+        self.mode = mode
+        self.window = window
+    }
+
+    func start() {
+        let now = NIODeadline.now().uptimeNanoseconds
+        switch mode {
+        case .closedLoop(let window):
+            for _ in 0..<window {
+                guard send(sentAt: now, now: now) else { break }
+            }
+            connection.flush()
+        case .openLoop:
+            openLoopStart = now
+            tick()
+        }
+    }
+
+    /// Stops sending; outstanding invocations may still complete.
+    func stop() {
+        stopped = true
+        ticker?.cancel()
+        ticker = nil
+    }
+
+    func connectionLost() {
+        stats.connectionLost = true
+        stop()
+    }
+
+    func flush() {
+        connection.flush()
+    }
+
+    func snapshot() -> SenderSnapshot {
+        var snapshot = stats
+        snapshot.outstanding = sendTimes.count
+        return snapshot
+    }
+
+    /// Writes one invocation (unflushed); false once the window has ended or the sender stopped.
+    @discardableResult
+    private func send(sentAt: UInt64, now: UInt64) -> Bool {
+        guard !stopped, sentAt < window.end else {
+            stop()
+            return false
+        }
+        let id = nextID
+        nextID += 1
+        var buffer = ByteBuffer()
+        connection.writer.writeInvocation(
+            invocationID: id, target: target,
+            text: HubMessageWriter.messageText(sentAt: sentAt, minimumLength: messageSize), into: &buffer)
+        connection.write(buffer, flush: false)
+        sendTimes[id] = sentAt
+        stats.sent += 1
+        if window.contains(sentAt) { stats.sentInWindow += 1 }
+        return true
+    }
+
+    /// Called by the connection for each Completion; the connection flushes after the frame.
+    func completed(invocationID: UInt64, failed: Bool, now: UInt64) {
+        guard let sentAt = sendTimes.removeValue(forKey: invocationID) else { return }
+        stats.completed += 1
+        if failed { stats.failed += 1 }
+        if window.contains(sentAt), now > sentAt { stats.completionLatency.recordNanoseconds(now - sentAt) }
+        if case .closedLoop = mode, !stopped {
+            send(sentAt: now, now: now)
+        }
+    }
+
+    /// Open loop: sends every invocation that is due by now, each stamped with its scheduled time
+    /// (not the time it actually left), so a stalled sender or server shows up as latency instead
+    /// of being hidden (coordinated omission).
+    private func tick() {
+        guard case .openLoop(let rate, let maxOutstanding) = mode, !stopped else { return }
+        let now = NIODeadline.now().uptimeNanoseconds
+        let due = UInt64(Double(now - openLoopStart) * rate / 1e9) + 1
+        while scheduled < due, !stopped {
+            let sentAt = openLoopStart + UInt64(Double(scheduled) * 1e9 / rate)
+            scheduled += 1
+            if sendTimes.count >= maxOutstanding {
+                if sentAt >= window.end { stop() } else { stats.skipped += 1 }
+                continue
+            }
+            send(sentAt: sentAt, now: now)
+        }
+        connection.flush()
+        guard !stopped else { return }
+        let next = openLoopStart + UInt64(Double(scheduled) * 1e9 / rate)
+        let delay = next > now ? Int64(next - now) : 0
+        ticker = connection.state.loop.assumeIsolated().scheduleTask(in: .nanoseconds(max(delay, 1_000_000))) {
+            self.tick()
+        }
+    }
+}
