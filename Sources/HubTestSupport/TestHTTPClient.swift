@@ -1,0 +1,110 @@
+import NIOCore
+import NIOPosix
+
+/// A raw HTTP/1.1 client for tests: one request per connection (`Connection: close`), the
+/// response read to the end of the stream.
+public enum TestHTTPClient {
+    /// A response.
+    public struct Response: Sendable {
+        /// The status code.
+        public var status: Int
+        /// Header fields, names lowercased.
+        public var headers: [String: String]
+        /// The body as text.
+        public var body: String
+    }
+
+    /// Sends `method path` to `127.0.0.1:port` and returns the whole response.
+    public static func request(
+        _ method: String, port: Int, path: String, headers: [(String, String)] = [], body: String? = nil,
+        timeout: Duration = .seconds(10)
+    ) async throws -> Response {
+        let received = TestEventQueue<ByteBuffer?>()
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(Collector(received: received))
+                }
+            }
+            .connect(host: "127.0.0.1", port: port).get()
+        var request = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n"
+        for (name, value) in headers { request += "\(name): \(value)\r\n" }
+        let bodyBytes = Array((body ?? "").utf8)
+        if body != nil || method == "POST" || method == "PUT" { request += "Content-Length: \(bodyBytes.count)\r\n" }
+        request += "\r\n"
+        var buffer = ByteBuffer(string: request)
+        buffer.writeBytes(bodyBytes)
+        try await channel.writeAndFlush(buffer)
+        var all = ByteBuffer()
+        while var part = try await received.next(timeout: timeout) {
+            all.writeBuffer(&part)
+        }
+        try? await channel.close()
+        return try parse(all)
+    }
+
+    static func parse(_ buffer: ByteBuffer) throws -> Response {
+        let bytes = Array(buffer.readableBytesView)
+        guard let end = bytes.firstRange(of: Array("\r\n\r\n".utf8)) else {
+            throw TestTimeoutError(description: "No complete HTTP response head")
+        }
+        let head = String(decoding: bytes[..<end.lowerBound], as: UTF8.self)
+        var lines = head.components(separatedBy: "\r\n")
+        let statusLine = lines.removeFirst()
+        let status = Int(statusLine.split(separator: " ").dropFirst().first ?? "") ?? 0
+        var headers: [String: String] = [:]
+        for line in lines {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingSpaces()
+        }
+        var body = Array(bytes[end.upperBound...])
+        if headers["transfer-encoding"]?.lowercased() == "chunked" { body = dechunk(body) }
+        return Response(status: status, headers: headers, body: String(decoding: body, as: UTF8.self))
+    }
+
+    private static func dechunk(_ bytes: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        var index = 0
+        while let lineEnd = bytes[index...].firstRange(of: Array("\r\n".utf8)) {
+            let sizeText = String(decoding: bytes[index..<lineEnd.lowerBound], as: UTF8.self)
+            guard let size = Int(sizeText.split(separator: ";").first ?? "", radix: 16), size > 0 else { break }
+            let start = lineEnd.upperBound
+            guard start + size <= bytes.count else { break }
+            out.append(contentsOf: bytes[start..<(start + size)])
+            index = start + size + 2
+            guard index < bytes.count else { break }
+        }
+        return out
+    }
+
+    private final class Collector: ChannelInboundHandler, Sendable {
+        typealias InboundIn = ByteBuffer
+        let received: TestEventQueue<ByteBuffer?>
+
+        init(received: TestEventQueue<ByteBuffer?>) {
+            self.received = received
+        }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            received.push(unwrapInboundIn(data))
+        }
+
+        func channelInactive(context: ChannelHandlerContext) {
+            received.push(nil)
+            context.fireChannelInactive()
+        }
+
+        func errorCaught(context: ChannelHandlerContext, error: any Error) {
+            context.close(promise: nil)
+        }
+    }
+}
+
+extension Substring {
+    fileprivate func trimmingSpaces() -> String {
+        var result = self
+        while result.first == " " { result = result.dropFirst() }
+        while result.last == " " { result = result.dropLast() }
+        return String(result)
+    }
+}

@@ -1,0 +1,198 @@
+import HTTPTypes
+import Hummingbird
+import HummingbirdCore
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOHTTPTypes
+import NIOHTTPTypesHTTP1
+import NIOWebSocket
+
+/// An HTTP/1.1 child channel whose WebSocket upgrades at hub paths become hub connections driven
+/// by an NIO channel handler, while every other request goes to Hummingbird's responder.
+///
+/// Built like HummingbirdWebSocket's `HTTP1WebSocketUpgradeChannel`, but the upgrade installs
+/// ``WebSocketHubHandler`` instead of an `NIOAsyncChannel`, so the hub data path stays on the
+/// event loop with no task or async writer per message.
+public struct HubHTTPChannel: ServerChildChannel, HTTPChannelHandler {
+    enum UpgradeResult: Sendable {
+        /// Upgraded: the hub handler owns the channel.
+        case webSocket(any Channel)
+        /// A plain HTTP request.
+        case notUpgraded(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>)
+        /// A WebSocket upgrade that was refused with `response`.
+        case refused(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>, HubHTTPResponse)
+    }
+
+    /// The channel's upgrade result.
+    public struct Value: ServerChildChannelValue {
+        let upgradeResult: EventLoopFuture<UpgradeResult>
+        /// The child channel.
+        public let channel: any Channel
+    }
+
+    /// The responder for plain HTTP requests.
+    public let responder: HTTPChannelHandler.Responder
+    let host: HubHost
+    let configuration: HTTP1Channel.Configuration
+
+    /// A channel serving `host`'s hubs next to `responder`.
+    public init(
+        responder: @escaping HTTPChannelHandler.Responder, host: HubHost,
+        configuration: HTTP1Channel.Configuration = HTTP1Channel.Configuration()
+    ) {
+        self.responder = Self.upgradeRedirectingResponder(responder)
+        self.host = host
+        self.configuration = configuration
+    }
+
+    /// Sets up HTTP/1.1 with the WebSocket upgrader.
+    public func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+        channel.eventLoop.makeCompletedFuture {
+            let decision = NIOLoopBoundBox<HubUpgradeDecision?>(nil, eventLoop: channel.eventLoop)
+            let host = self.host
+            let upgrader = NIOTypedWebSocketServerUpgrader<UpgradeResult>(
+                // NIO takes one bound per channel, before the request path is known, so the
+                // decoder gets the largest of the hubs'; each hub's session checks its own limit.
+                maxFrameSize: host.maximumWebSocketFrameSize,
+                shouldUpgrade: { channel, head in
+                    let remote = channel.remoteAddress
+                    let headers = head.headers.map { (name: $0.name, value: $0.value) }
+                    return channel.eventLoop.makeFutureWithTask {
+                        await host.webSocketDecision(target: head.uri, headers: headers, remoteAddress: remote)
+                    }.map { result -> HTTPHeaders? in
+                        decision.value = result
+                        guard case .accept(let acceptance) = result else { return nil }
+                        if let token = acceptance.token {
+                            // However the socket ends (or if the upgrade never completes), the
+                            // negotiated id is released with it.
+                            let negotiated = acceptance.hub.negotiated
+                            channel.closeFuture.whenComplete { _ in negotiated.remove(token: token) }
+                        }
+                        return HTTPHeaders()
+                    }
+                },
+                upgradePipelineHandler: { channel, _ in
+                    channel.eventLoop.makeCompletedFuture {
+                        guard case .accept(let acceptance) = decision.value else {
+                            throw ChannelError.inappropriateOperationForState
+                        }
+                        var connectionLogger = logger
+                        connectionLogger[metadataKey: "hub.connection"] = .string(acceptance.connectionId)
+                        let handler = WebSocketHubHandler(
+                            eventLoop: channel.eventLoop,
+                            connection: WebSocketHubHandler.Connection(
+                                endpoint: acceptance.hub.endpoint, connectionId: acceptance.connectionId,
+                                user: acceptance.user, request: acceptance.request,
+                                closeTimeout: acceptance.hub.options.webSocketCloseTimeout,
+                                onQuiesce: { host.quiesce() }),
+                            logger: connectionLogger)
+                        try channel.pipeline.syncOperations.addHandler(WebSocketRawWriter(), position: .first)
+                        try channel.pipeline.syncOperations.addHandler(handler)
+                        return UpgradeResult.webSocket(channel)
+                    }
+                })
+
+            let serverUpgradeConfiguration = NIOTypedHTTPServerUpgradeConfiguration(
+                upgraders: [upgrader],
+                notUpgradingCompletionHandler: { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPServerCodec(secure: false))
+                        try channel.pipeline.syncOperations.addHandlers(self.configuration.additionalChannelHandlers())
+                        try channel.pipeline.syncOperations.addHandler(
+                            HTTPConnectionStateHandler(
+                                idleTimeout: self.configuration.idleTimeout.map { .init($0) }, logger: logger))
+                        let asyncChannel = try NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>(
+                            wrappingChannelSynchronously: channel,
+                            configuration: .init(isOutboundHalfClosureEnabled: true))
+                        if case .refuse(let response) = decision.value {
+                            return UpgradeResult.refused(asyncChannel, response)
+                        }
+                        return UpgradeResult.notUpgraded(asyncChannel)
+                    }
+                })
+            var upgradeConfiguration = NIOUpgradableHTTPServerPipelineConfiguration<UpgradeResult>(
+                upgradeConfiguration: serverUpgradeConfiguration)
+            // As in Hummingbird's channels: NIOAsyncChannel orders pipelined requests, and
+            // Hummingbird handles errors and validates headers itself.
+            upgradeConfiguration.enablePipelining = false
+            upgradeConfiguration.enableErrorHandling = false
+            upgradeConfiguration.enableResponseHeaderValidation = false
+            upgradeConfiguration.decoderConfiguration.maxHeaderFieldSize = configuration.httpDecoder.maxHeaderFieldSize
+            upgradeConfiguration.decoderConfiguration.maxHeaderListSize = configuration.httpDecoder.maxHeaderListSize
+            upgradeConfiguration.decoderConfiguration.maxHeaderFieldCount =
+                configuration.httpDecoder.maxHeaderFieldCount
+            let result = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(
+                configuration: upgradeConfiguration)
+            return Value(upgradeResult: result, channel: channel)
+        }
+    }
+
+    /// Serves the channel: plain HTTP through the responder, a refused upgrade with its response,
+    /// a hub WebSocket until it closes.
+    public func handle(value: Value, logger: Logger) async {
+        do {
+            switch try await value.upgradeResult.get() {
+            case .notUpgraded(let http1):
+                await handleHTTP(asyncChannel: http1, logger: logger)
+            case .refused(let http1, let response):
+                await writeRefusal(response, to: http1, logger: logger)
+            case .webSocket(let channel):
+                try await channel.closeFuture.get()
+            }
+        } catch let error as ChannelError where error == .inputClosed {
+            logger.trace("Upgrade failed as input was closed")
+        } catch {
+            logger.debug("Error handling the connection", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func writeRefusal(
+        _ response: HubHTTPResponse, to channel: NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>, logger: Logger
+    ) async {
+        do {
+            try await channel.executeThenClose { _, outbound in
+                var headers = response.headers
+                headers[.connection] = "close"
+                let body = ByteBuffer(string: response.body)
+                headers[.contentLength] = "\(body.readableBytes)"
+                try await outbound.write(
+                    contentsOf: [
+                        .head(HTTPResponse(status: response.status, headerFields: headers)),
+                        .body(body),
+                        .end(nil),
+                    ])
+            }
+        } catch {
+            logger.trace("Failed to write the upgrade refusal", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// A WebSocket upgrade can only be taken on a connection's first request (NIO's upgrader);
+    /// one that arrives later on a kept-alive connection is redirected to the same URI with the
+    /// connection closed, so the client retries on a new one (HummingbirdWebSocket's approach).
+    static func upgradeRedirectingResponder(
+        _ responder: @escaping HTTPChannelHandler.Responder
+    ) -> HTTPChannelHandler.Responder {
+        struct RedirectCloseError: Error {}
+        return { (request: Request, responseWriter: consuming ResponseWriter, channel: any Channel) in
+            if request.headers[.upgrade]?.lowercased() == "websocket" {
+                let headers: HTTPFields = [.connection: "close", .location: request.uri.string]
+                try await responseWriter.writeResponse(HTTPResponse(status: .temporaryRedirect, headerFields: headers))
+                throw RedirectCloseError()
+            }
+            try await responder(request, responseWriter, channel)
+        }
+    }
+}
+
+extension HTTPServerBuilder {
+    /// HTTP/1.1 with WebSocket upgrades for `host`'s hubs; other requests go to the router.
+    public static func hubs(
+        _ host: HubHost, configuration: HTTP1Channel.Configuration = HTTP1Channel.Configuration()
+    ) -> HTTPServerBuilder {
+        HTTPServerBuilder { responder in
+            HubHTTPChannel(responder: responder, host: host, configuration: configuration)
+        }
+    }
+}

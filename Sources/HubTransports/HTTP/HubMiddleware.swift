@@ -1,0 +1,44 @@
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// Answers the plain HTTP requests of `host`'s hubs (negotiate, and the rest at each hub path) in
+/// a router; other requests pass through.
+///
+/// A middleware rather than routes because a hub path answers every method (405 for most),
+/// which the router cannot express; it also sees requests to unrouted paths, so it may be added
+/// before or after the application's own routes.
+public struct HubMiddleware<Context: RequestContext>: RouterMiddleware {
+    let host: HubHost
+
+    /// A middleware for `host`.
+    public init(host: HubHost) {
+        self.host = host
+    }
+
+    /// Answers a hub request or passes the request on.
+    public func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        let remote = (context as? any RemoteAddressRequestContext)?.remoteAddress
+        let headers = request.headers.map { (name: $0.name.rawName, value: $0.value) }
+        guard
+            let response = await host.respond(
+                method: request.method, target: request.uri.string, headers: headers, remoteAddress: remote)
+        else {
+            return try await next(request, context)
+        }
+        var fields = response.headers
+        fields[.cacheControl] = "no-cache"
+        return Response(
+            status: response.status, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(string: response.body)))
+    }
+}
+
+extension Router {
+    /// Serves the plain HTTP requests of `host`'s hubs (use ``HubHost`` with
+    /// `HTTPServerBuilder.hubs(_:)` for their WebSockets).
+    public func addHubs(_ host: HubHost) {
+        add(middleware: HubMiddleware<Context>(host: host))
+    }
+}

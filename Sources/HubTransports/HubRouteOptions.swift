@@ -1,0 +1,31 @@
+import NIOCore
+
+/// How one hub is served over HTTP: transports, negotiate versions and transport timeouts.
+public struct HubRouteOptions: Sendable {
+    /// The transports offered, in any order (negotiate lists them in ASP.NET Core's order).
+    /// Transports this build does not implement yet are left out with a warning.
+    public var transports: Set<HubTransportType> = [.webSockets]
+    /// The lowest `negotiateVersion` accepted (ASP.NET Core's `MinimumProtocolVersion`, 0).
+    public var minimumNegotiateVersion: Int = 0
+    /// How long a negotiated connection waits for its transport to open before the id is
+    /// forgotten (a later request with it gets 404). ASP.NET Core has no exact equivalent (it
+    /// scans for stale connections every second with a 5 s disconnect timeout); 15 s matches the
+    /// handshake timeout, so a client that gets through negotiate has as long to connect as it
+    /// then has to shake hands.
+    public var negotiationTimeout: TimeAmount = .seconds(15)
+    /// How long the server waits for the client's WebSocket close frame after sending its own
+    /// before it closes the socket (ASP.NET Core's `WebSockets.CloseTimeout`, 5 s).
+    public var webSocketCloseTimeout: TimeAmount = .seconds(5)
+    /// The largest WebSocket frame accepted from a client; a larger one closes the socket with
+    /// code 1009. `nil`: four times the hub's maximum message size, at least 64 KiB (so an
+    /// over-size hub message reaches the hub and gets its Close message first).
+    public var maximumWebSocketFrameSize: Int? = nil
+
+    /// The defaults: WebSockets only, versions 0 and 1.
+    public init() {}
+
+    /// Options offering `transports`.
+    public init(transports: Set<HubTransportType>) {
+        self.transports = transports
+    }
+}

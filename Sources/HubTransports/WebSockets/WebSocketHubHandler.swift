@@ -1,0 +1,190 @@
+import HubProtocol
+import Hubs
+import Logging
+import NIOCore
+import NIOWebSocket
+
+/// The data path of one hub connection over WebSockets: NIO frames in, the hub session's wire
+/// bytes out, all on the channel's event loop.
+///
+/// Data frames (text, binary and their continuations) go to the session byte for byte, since
+/// hub messages are self-delimiting; pings get pongs; the client's close frame is answered and
+/// the socket closed. Frames from the hub are written, already whole, through
+/// ``WebSocketRawWriter``. Backpressure from client-to-server streams holds back `read()`.
+final class WebSocketHubHandler: ChannelDuplexHandler, HubTransport, @unchecked Sendable {
+    // @unchecked: every mutable property is touched on `eventLoop` only (NIO calls handlers there,
+    // and the session calls the transport methods there).
+    typealias InboundIn = WebSocketFrame
+    typealias InboundOut = Never
+    typealias OutboundIn = WebSocketFrame
+    typealias OutboundOut = WebSocketFrame
+
+    private enum State {
+        case open
+        /// Our close frame is out; waiting for the client's, or for the timeout.
+        case closing
+        case closed
+    }
+
+    struct Connection: Sendable {
+        let endpoint: HubEndpoint
+        let connectionId: String
+        let user: HubUser
+        let request: HubConnectionRequest
+        let closeTimeout: TimeAmount
+        /// Called once when the server is asked to quiesce (graceful shutdown).
+        let onQuiesce: @Sendable () -> Void
+    }
+
+    let eventLoop: any EventLoop
+    private let connection: Connection
+    private let logger: Logger
+    private var context: ChannelHandlerContext?
+    private var rawContext: ChannelHandlerContext?
+    private var session: HubConnectionSession?
+    private var state = State.open
+    private var readingPaused = false
+    private var pendingRead = false
+    private var closeTimer: Scheduled<Void>?
+
+    init(eventLoop: any EventLoop, connection: Connection, logger: Logger) {
+        self.eventLoop = eventLoop
+        self.connection = connection
+        self.logger = logger
+    }
+
+    // MARK: HubTransport
+
+    var transferFormats: HubTransferFormat { [.text, .binary] }
+    var sendsKeepAlive: Bool { true }
+    var wireEncoding: HubWireEncoding { WebSocketWire.encoding }
+    var isWritable: Bool { context?.channel.isWritable ?? false }
+
+    func write(_ bytes: ByteBuffer) {
+        guard state == .open, let rawContext else { return }
+        rawContext.write(NIOAny(bytes), promise: nil)
+    }
+
+    func flush() {
+        rawContext?.flush()
+    }
+
+    func setReading(_ enabled: Bool) {
+        if enabled {
+            resumeReading()
+        } else if state == .open {
+            readingPaused = true
+        }
+    }
+
+    func close(normal: Bool) {
+        guard state == .open, let rawContext, let context else { return }
+        state = .closing
+        rawContext.writeAndFlush(NIOAny(WebSocketWire.closeFrame(code: normal ? 1000 : 1011)), promise: nil)
+        // Keep reading so the client's close frame (and anything before it) is consumed; closing
+        // with unread input would reset the connection and could lose our last frames.
+        resumeReading()
+        closeTimer = eventLoop.scheduleTask(in: connection.closeTimeout) { [weak self] in
+            self?.context?.close(promise: nil)
+        }
+        _ = context
+    }
+
+    // MARK: Channel events
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        self.rawContext = try? context.pipeline.syncOperations.context(handlerType: WebSocketRawWriter.self)
+        session = connection.endpoint.makeSession(
+            transport: self, connectionId: connection.connectionId, user: connection.user,
+            request: connection.request)
+        if !context.channel.isActive { finish() }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        finish()
+        self.context = nil
+        self.rawContext = nil
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        switch frame.opcode {
+        case .text, .binary, .continuation:
+            guard state == .open, let session else { return }
+            var payload = frame.unmaskedData
+            session.receive(&payload)
+        case .ping:
+            guard state == .open, let rawContext else { return }
+            rawContext.writeAndFlush(
+                NIOAny(WebSocketWire.frame(opcode: WebSocketWire.pongOpcode, payload: frame.unmaskedData)),
+                promise: nil)
+        case .connectionClose:
+            if state == .open {
+                // Echo the client's status code, as RFC 6455 §5.5.1 asks.
+                var payload = frame.unmaskedData
+                let code = payload.readInteger(as: UInt16.self) ?? 1000
+                state = .closing
+                rawContext?.writeAndFlush(NIOAny(WebSocketWire.closeFrame(code: code)), promise: nil)
+            }
+            finish()
+            context.close(promise: nil)
+        default:
+            break
+        }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        session?.writabilityChanged(isWritable: context.channel.isWritable)
+        context.fireChannelWritabilityChanged()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        finish()
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        logger.debug("WebSocket connection failed", metadata: ["error": "\(error)"])
+        finish()
+        context.close(promise: nil)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is ChannelShouldQuiesceEvent {
+            // The server is shutting down gracefully: the hubs close their connections with a
+            // Close message, which ends this channel.
+            connection.onQuiesce()
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if readingPaused {
+            pendingRead = true
+        } else {
+            context.read()
+        }
+    }
+
+    // MARK: Helpers
+
+    private func resumeReading() {
+        readingPaused = false
+        if pendingRead, let context {
+            pendingRead = false
+            context.read()
+        }
+    }
+
+    /// Tells the session, once, that the transport has ended.
+    private func finish() {
+        guard state != .closed else { return }
+        state = .closed
+        closeTimer?.cancel()
+        closeTimer = nil
+        readingPaused = false
+        session?.transportClosed()
+    }
+}

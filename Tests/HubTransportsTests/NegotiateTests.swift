@@ -1,0 +1,131 @@
+import HubTestSupport
+import NIOCore
+import Testing
+
+@testable import HubTransports
+
+@Suite("Negotiate")
+struct NegotiateTests {
+    static let idPattern = "[A-Za-z0-9_-]{22}"
+
+    @Test("Version 1: id, a distinct token, WebSockets, in ASP.NET Core's field order")
+    func versionOne() async throws {
+        try await TestHub.withServer { port in
+            let response = try await TestHTTPClient.request(
+                "POST", port: port, path: TestHub.path + "/negotiate?negotiateVersion=1")
+            #expect(response.status == 200)
+            #expect(response.headers["content-type"] == "application/json")
+            let pattern =
+                #/\{"negotiateVersion":1,"connectionId":"([A-Za-z0-9_-]{22})","connectionToken":"([A-Za-z0-9_-]{22})","availableTransports":\[\{"transport":"WebSockets","transferFormats":\["Text","Binary"\]\}\]\}/#
+            let match = try #require(response.body.wholeMatch(of: pattern))
+            #expect(match.1 != match.2)
+        }
+    }
+
+    @Test("Version 0 without the parameter: no token")
+    func versionZero() async throws {
+        try await TestHub.withServer { port in
+            let response = try await TestHTTPClient.request("POST", port: port, path: TestHub.path + "/negotiate")
+            #expect(response.status == 200)
+            let pattern =
+                #/\{"negotiateVersion":0,"connectionId":"[A-Za-z0-9_-]{22}","availableTransports":\[\{"transport":"WebSockets","transferFormats":\["Text","Binary"\]\}\]\}/#
+            #expect(response.body.wholeMatch(of: pattern) != nil, "\(response.body)")
+        }
+    }
+
+    @Test("The key is case-insensitive and versions above 1 are clamped")
+    func clamped() async throws {
+        try await TestHub.withServer { port in
+            let response = try await TestHTTPClient.request(
+                "POST", port: port, path: TestHub.path.uppercased() + "/Negotiate?NEGOTIATEVERSION=7")
+            #expect(response.body.hasPrefix("{\"negotiateVersion\":1,"), "\(response.body)")
+            #expect(response.body.contains("connectionToken"))
+        }
+    }
+
+    @Test("Version errors are 200 with {\"error\"}")
+    func versionErrors() async throws {
+        var options = HubRouteOptions()
+        options.minimumNegotiateVersion = 1
+        try await TestHub.withServer(routeOptions: options) { port in
+            let nonInteger = try await TestHTTPClient.request(
+                "POST", port: port, path: TestHub.path + "/negotiate?negotiateVersion=abc")
+            #expect(nonInteger.status == 200)
+            #expect(nonInteger.body == #"{"error":"The client requested a non-integer protocol version."}"#)
+            let tooLow = try await TestHTTPClient.request("POST", port: port, path: TestHub.path + "/negotiate")
+            #expect(tooLow.status == 200)
+            #expect(
+                tooLow.body
+                    == #"{"error":"The client requested version '0', but the server does not support this version."}"#)
+        }
+    }
+
+    @Test("Other methods get 405 text/plain")
+    func methodNotAllowed() async throws {
+        try await TestHub.withServer { port in
+            for method in ["GET", "PUT", "DELETE"] {
+                let response = try await TestHTTPClient.request(method, port: port, path: TestHub.path + "/negotiate")
+                #expect(response.status == 405, "\(method)")
+                #expect(response.headers["content-type"] == "text/plain")
+            }
+            let plain = try await TestHTTPClient.request("GET", port: port, path: "/plain")
+            #expect(plain.status == 200 && plain.body == "plain")
+        }
+    }
+
+    @Test("Requests at the hub path that are not WebSocket upgrades")
+    func hubPathRequests() async throws {
+        try await TestHub.withServer { port in
+            let poll = try await TestHTTPClient.request("GET", port: port, path: TestHub.path + "?id=x")
+            #expect(poll.status == 404)
+            #expect(poll.body == "LongPolling transport not supported by this end point type")
+            let events = try await TestHTTPClient.request(
+                "GET", port: port, path: TestHub.path, headers: [("Accept", "text/event-stream")])
+            #expect(events.body == "ServerSentEvents transport not supported by this end point type")
+
+            let negotiated = try await TestHTTPClient.request(
+                "POST", port: port, path: TestHub.path + "/negotiate?negotiateVersion=1")
+            let token = try #require(negotiated.body.firstMatch(of: #/"connectionToken":"([^"]+)"/#)?.1)
+            let post = try await TestHTTPClient.request(
+                "POST", port: port, path: TestHub.path + "?id=\(token)", body: "x")
+            #expect(post.status == 405)
+            #expect(post.body == "POST requests are not allowed for WebSocket connections.")
+            let unknown = try await TestHTTPClient.request(
+                "POST", port: port, path: TestHub.path + "?id=nope", body: "")
+            #expect(unknown.status == 404)
+            let missing = try await TestHTTPClient.request("POST", port: port, path: TestHub.path, body: "")
+            #expect(missing.status == 400)
+            let delete = try await TestHTTPClient.request("DELETE", port: port, path: TestHub.path + "?id=\(token)")
+            #expect(delete.status == 400)
+            #expect(delete.body == "Cannot terminate this connection using the DELETE endpoint.")
+            let put = try await TestHTTPClient.request("PUT", port: port, path: TestHub.path, body: "")
+            #expect(put.status == 405)
+        }
+    }
+
+    @Test("A negotiated connection that never connects expires")
+    func expiry() {
+        let table = HubNegotiatedConnections(timeout: .seconds(15))
+        let start = NIODeadline.uptimeNanoseconds(1_000_000_000)
+        table.add(token: "a", connectionId: "A", now: start)
+        table.add(token: "b", connectionId: "B", now: start + .seconds(10))
+        #expect(table.claim(token: "b", transport: .webSockets, now: start + .seconds(11)) == .success("B"))
+        #expect(table.claim(token: "b", transport: .webSockets, now: start + .seconds(12)) == .failure(.alreadyActive))
+        #expect(table.entry(token: "a", now: start + .seconds(14)) != nil)
+        #expect(table.claim(token: "a", transport: .webSockets, now: start + .seconds(15)) == .failure(.unknown))
+        // An active connection outlives its negotiation deadline until its transport ends.
+        #expect(table.entry(token: "b", now: start + .seconds(60)) != nil)
+        table.remove(token: "b")
+        #expect(table.count == 0)
+    }
+
+    @Test("Query parsing: percent escapes, plus signs, case-insensitive lookup")
+    func queryParsing() {
+        let uri = HubRequestURI("/hub/negotiate?NegotiateVersion=1&access_token=a%2Bb+c&bad=%zz&flag")
+        #expect(uri.path == "/hub/negotiate")
+        #expect(uri.value("negotiateversion") == "1")
+        #expect(uri.value("access_token") == "a+b c")
+        #expect(uri.value("bad") == "%zz")
+        #expect(uri.value("flag") == "")
+    }
+}
