@@ -11,14 +11,11 @@ struct APINodeCommand: AsyncParsableCommand {
         commandName: "api-node",
         abstract: "Serve the LearningHub at /learningHub, with an HTTP API that sends to its clients.",
         discussion: """
-            POST /api/messages with {"target":"all"|"connection"|"group"|"user", "connectionId"/
-            "group"/"user": ..., "excluding": [ids], "method": "ReceiveMessage", "arguments": [...]}
-            sends a hub invocation (202). POST and DELETE /api/groups/GROUP/connections/ID add a
-            connection to a group and remove it (204). Errors are {"error": "..."} with 400, 404,
-            413 or 415. GET /health answers 200. Clients negotiate at POST /learningHub/negotiate (versions 0 and 1) or open a
-            WebSocket at /learningHub directly. Once listening, the node prints
-            "api-node listening on http://HOST:PORT" (useful with --port 0). SIGINT/SIGTERM close
-            every hub connection with a Close message, then stop.
+            POST /api/messages with a JSON body {"target": "all" | "connection" | "group" | "user", "connectionId" / "group" / "user": "...", "excluding": ["id", ...], "method": "ReceiveMessage", "arguments": [any JSON ...]} sends a hub invocation through the hub context (202). POST and DELETE /api/groups/GROUP/connections/ID add a connection to a group and remove it (204). Errors are {"error": "..."} with 400, 404, 413 or 415. GET /health answers 200.
+
+            Clients negotiate at POST /learningHub/negotiate (versions 0 and 1) or open a WebSocket at /learningHub directly (JSON in text frames, MessagePack in binary frames).
+
+            Once listening, the node prints "api-node listening on http://HOST:PORT" (useful with --port 0). SIGINT or SIGTERM closes every hub connection with a Close message, then stops the node.
             """)
 
     @Option(help: "The port to listen on; 0 picks a free port.")

@@ -10,12 +10,11 @@ struct WebNodeCommand: AsyncParsableCommand {
         commandName: "web-node",
         abstract: "Serve the LearningHub at /learningHub, with an index page that greets every hub client.",
         discussion: """
-            GET / sends ReceiveMessage("Index page has been opened by a client.") to every client of
-            the hub, then returns a small page that connects to the hub over WebSockets. GET /health
-            answers 200. Clients negotiate at POST /learningHub/negotiate (versions 0 and 1) or open a
-            WebSocket at /learningHub directly. Once listening, the node prints
-            "web-node listening on http://HOST:PORT" (useful with --port 0). SIGINT/SIGTERM close
-            every hub connection with a Close message, then stop.
+            GET / sends ReceiveMessage("Index page has been opened by a client.") to every client of the hub, then returns a small page that connects to the hub over WebSockets. GET /health answers 200.
+
+            Clients negotiate at POST /learningHub/negotiate (versions 0 and 1) or open a WebSocket at /learningHub directly (JSON in text frames, MessagePack in binary frames).
+
+            Once listening, the node prints "web-node listening on http://HOST:PORT" (useful with --port 0). SIGINT or SIGTERM closes every hub connection with a Close message, then stops the node.
             """)
 
     @Option(help: "The port to listen on; 0 picks a free port.")

@@ -17,6 +17,11 @@ enum TestHub {
             try await hub.clients.all.send("Receive", text)
         }
         hub.on("WhoAmI") { (hub: HubCallerContext) -> String in hub.userIdentifier ?? "(anonymous)" }
+        hub.on("Sum") { (_: HubCallerContext, items: HubStream<Int>) -> Int in
+            var sum = 0
+            for try await item in items { sum += item }
+            return sum
+        }
         hub.stream("Count") { (_: HubCallerContext, count: Int) in
             AsyncStream<Int> { continuation in
                 for index in 0..<count { continuation.yield(index) }

@@ -78,7 +78,7 @@ final class WebSocketHubHandler: ChannelDuplexHandler, HubTransport, @unchecked 
     }
 
     func close(normal: Bool) {
-        guard state == .open, let rawContext, let context else { return }
+        guard state == .open, let rawContext else { return }
         state = .closing
         rawContext.writeAndFlush(NIOAny(WebSocketWire.closeFrame(code: normal ? 1000 : 1011)), promise: nil)
         // Keep reading so the client's close frame (and anything before it) is consumed; closing
@@ -87,7 +87,6 @@ final class WebSocketHubHandler: ChannelDuplexHandler, HubTransport, @unchecked 
         closeTimer = eventLoop.scheduleTask(in: connection.closeTimeout) { [weak self] in
             self?.context?.close(promise: nil)
         }
-        _ = context
     }
 
     // MARK: Channel events
