@@ -37,8 +37,14 @@ struct HubBench: AsyncParsableCommand {
             hub's client timeout does not fire. At the end every connection is closed with a WebSocket \
             Close (1000). Output: a human summary, then one line for scripts:
 
-              RESULT scenario=broadcast connections=<n> duration=<s> sent=<n> delivered=<n> \
-            delivered_per_s=<x> p50_us=<n> p99_us=<n> errors=<n> expected=<n> ...
+              RESULT scenario=broadcast connections=N duration=S sent=N delivered=N
+                delivered_per_s=X p50_us=N p99_us=N errors=N expected=N lost=N ...
+
+            (on one line; sent counts measured invocations, delivered the measured ReceiveMessages; \
+            further keys: connected, nodes, protocol, p999_us, max_us, latency_samples, rtt_p50_us and \
+            rtt_p99_us (invocation round trip to its Completion), sent_per_s, failed_completions, skipped, \
+            disconnects, connect_errors, window or rate). errors = failed set-ups + disconnects + unreadable \
+            messages + server Close errors + failed Completions (+1 when the sender's connection was lost).
 
             Exit status: 0 when something was delivered, 1 when nothing was, 2 when the sender could not \
             connect. Loopback only; tools/bench-hubs builds it in release mode and runs it.
