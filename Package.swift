@@ -289,6 +289,7 @@ let package = Package(
             dependencies: [
                 "HubTransports",
                 "HubTestSupport",
+                "TestSupport",
                 "Hubs",
                 "HubProtocol",
                 "LearningHubNodes",

@@ -181,7 +181,14 @@ def main():
         check("every connection is in HubUsers", default_group)
         check("AddUserToGroup / SendToGroup / RemoveUserFromGroup with their notices", groups)
         check("TriggerStream streams the job texts", trigger_stream)
-        check("BroadcastStream answers each uploaded item to the caller", upload_stream)
+        if options.protocol == "messagepack":
+            # signalrcore's MessagePack protocol writes a client-to-server stream's Invocation without
+            # its id slot ([1, headers, target, args, streamIds]) and its Completion without a result
+            # kind, which no server (ASP.NET Core included) can read: bugs 1 and 2 in
+            # tools/signalr-messagepack-interop.py. JSON covers this method.
+            print("skip BroadcastStream: signalrcore cannot upload a stream in MessagePack (its bugs 1 and 2)")
+        else:
+            check("BroadcastStream answers each uploaded item to the caller", upload_stream)
     except Failure as failure:
         print(f"FAIL {failure}")
         return 1

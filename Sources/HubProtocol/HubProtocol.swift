@@ -28,9 +28,11 @@ public protocol HubProtocol: Sendable {
 }
 
 extension HubProtocol {
-    /// Versions 1 and 2: 2 is version 1 plus stateful reconnect (Ack and Sequence messages).
+    /// Versions up to 2, as ASP.NET Core's protocols answer (`version <= Version`): 2 is version 1
+    /// plus stateful reconnect (Ack and Sequence messages), and lower numbers (0, which signalrcore
+    /// sends after a version-0 negotiate) are served as version 1.
     public func isVersionSupported(_ version: Int) -> Bool {
-        version == 1 || version == 2
+        version <= 2
     }
 
     /// The framed bytes of `message`.

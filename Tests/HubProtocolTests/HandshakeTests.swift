@@ -74,9 +74,6 @@ struct HandshakeTests {
                 request: HandshakeRequest(protocolName: "json", version: 3), formats: [.text, .binary],
                 error: "The server does not support version 3 of the 'json' protocol."),
             Rejection(
-                request: HandshakeRequest(protocolName: "json", version: 0), formats: [.text, .binary],
-                error: "The server does not support version 0 of the 'json' protocol."),
-            Rejection(
                 request: HandshakeRequest(protocolName: "messagepack", version: 1), formats: [.text],
                 error:
                     "Cannot use the 'messagepack' protocol on the current transport. The transport does not support 'Binary' transfer format."

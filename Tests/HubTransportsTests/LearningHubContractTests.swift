@@ -1,0 +1,79 @@
+import Foundation
+import HubTestSupport
+import Logging
+import NIOCore
+import Testing
+import TestSupport
+
+@testable import LearningHubNodes
+
+/// The LearningHub contract driven by an independent SignalR client from PyPI (signalrcore, through
+/// tools/learninghub-contract.py) against both sample apps, in JSON and in MessagePack.
+@Suite(
+    "LearningHub contract with signalrcore (Python)",
+    .enabled(
+        if: ContractScript.isAvailable,
+        "needs python3 and the signalrcore package (python3 -m pip install signalrcore; .ci/run installs it)"))
+struct LearningHubContractTests {
+    enum Node: String, CaseIterable, Sendable {
+        case web = "web-node"
+        case api = "api-node"
+    }
+
+    struct Run: Sendable, CustomTestStringConvertible {
+        let node: Node
+        let arguments: [String]
+        var testDescription: String { "\(node.rawValue) \(arguments.joined(separator: " "))" }
+    }
+
+    static let runs: [Run] = Node.allCases.flatMap { node in
+        [
+            Run(node: node, arguments: ["--protocol", "json"]),
+            Run(node: node, arguments: ["--protocol", "messagepack"]),
+            Run(node: node, arguments: ["--protocol", "json", "--skip-negotiation"]),
+        ]
+    }
+
+    @Test("every hub method behaves as the book's hub", arguments: runs)
+    func contract(_ run: Run) async throws {
+        var logger = Logger(label: "contract-test")
+        logger.logLevel = .warning
+        let options = LearningHubNodeOptions(port: 0, logger: logger)
+        let body: @Sendable (Int) async throws -> Void = { port in
+            let process = try RunningProcess.spawn(
+                "/usr/bin/env",
+                ["python3", ContractScript.path, "--url", "http://127.0.0.1:\(port)/learningHub", "--jobs", "2"]
+                    + run.arguments)
+            let status = try await process.waitForExit(timeout: .seconds(90))
+            let output = process.output.text
+            #expect(status == 0, "tools/learninghub-contract.py failed:\n\(output)")
+            #expect(output.contains("all LearningHub checks passed"), "\(output)")
+        }
+        switch run.node {
+        case .web:
+            try await TestServer.withRunning({ WebNode.makeApplication(options: options, onListening: $0) }, body)
+        case .api:
+            try await TestServer.withRunning({ APINode.makeApplication(options: options, onListening: $0) }, body)
+        }
+    }
+}
+
+enum ContractScript {
+    static let path = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("tools/learninghub-contract.py").path
+
+    static let isAvailable: Bool = {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", "import signalrcore"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return false }
+        process.waitUntilExit()
+        if process.terminationStatus != 0 {
+            print("skipped: the LearningHub contract run needs python3 with signalrcore (pip install signalrcore)")
+        }
+        return process.terminationStatus == 0
+    }()
+}
