@@ -12,7 +12,7 @@ final class TestHubTransport: HubTransport, @unchecked Sendable {
     // immutable or a Mutex.
     let eventLoop: any EventLoop
     let transferFormats: HubTransferFormat
-    let sendsKeepAlive = true
+    var sendsKeepAlive = true
     let wireEncoding = HubWireEncoding.identity
     var isWritable = true
     private var output = ByteBuffer()
@@ -160,14 +160,15 @@ final class TestHubClient: Sendable {
     /// Opens a session and sends nothing yet.
     static func open(
         _ endpoint: HubEndpoint, hubProtocol: any HubProtocol = JSONHubProtocol(), user: HubUser = .anonymous,
-        transferFormats: HubTransferFormat = [.text, .binary], eventLoop: (any EventLoop)? = nil
+        transferFormats: HubTransferFormat = [.text, .binary], eventLoop: (any EventLoop)? = nil,
+        request: HubConnectionRequest = HubConnectionRequest(path: "/hub"), sendsKeepAlive: Bool = true
     ) async throws -> TestHubClient {
         let loop = eventLoop ?? MultiThreadedEventLoopGroup.singleton.next()
         let transport = TestHubTransport(eventLoop: loop, hubProtocol: hubProtocol, transferFormats: transferFormats)
+        transport.sendsKeepAlive = sendsKeepAlive
         let session = try await loop.submit {
             endpoint.makeSession(
-                transport: transport, connectionId: HubEndpoint.makeConnectionId(), user: user,
-                request: HubConnectionRequest(path: "/hub"))
+                transport: transport, connectionId: HubEndpoint.makeConnectionId(), user: user, request: request)
         }.get()
         return TestHubClient(transport: transport, session: session)
     }
@@ -176,9 +177,12 @@ final class TestHubClient: Sendable {
     /// echo of a blocking invocation of an unknown method proves the connection task is past it).
     static func connect(
         _ endpoint: HubEndpoint, hubProtocol: any HubProtocol = JSONHubProtocol(), user: HubUser = .anonymous,
-        eventLoop: (any EventLoop)? = nil
+        eventLoop: (any EventLoop)? = nil, request: HubConnectionRequest = HubConnectionRequest(path: "/hub"),
+        sendsKeepAlive: Bool = true
     ) async throws -> TestHubClient {
-        let client = try await open(endpoint, hubProtocol: hubProtocol, user: user, eventLoop: eventLoop)
+        let client = try await open(
+            endpoint, hubProtocol: hubProtocol, user: user, eventLoop: eventLoop, request: request,
+            sendsKeepAlive: sendsKeepAlive)
         var handshake = ByteBuffer()
         HandshakeRequest(protocolName: hubProtocol.name, version: 1).write(into: &handshake)
         client.sendBytes(handshake)

@@ -71,6 +71,23 @@ public final class HubConnection: Sendable {
         }
     }
 
+    /// Sends one hub message and returns once it is queued on the event loop.
+    func sendAndWait(_ message: HubMessage) async throws {
+        let framed: ByteBuffer
+        do {
+            framed = try hubProtocol.serialize(message)
+        } catch {
+            session.logSerializationFailure(error)
+            return
+        }
+        let wire = session.wireEncoding.wireBytes(for: framed, format: hubProtocol.transferFormat)
+        let session = self.session
+        try await eventLoop.submit {
+            session.writeWire(wire)
+            session.flush()
+        }.get()
+    }
+
     private func sendFramed(_ framed: ByteBuffer) {
         let wire = session.wireEncoding.wireBytes(for: framed, format: hubProtocol.transferFormat)
         if eventLoop.inEventLoop {

@@ -19,6 +19,9 @@ public struct HubDefinition: Sendable {
     /// class's full type name, such as `SignalRHubs.LearningHub`).
     public let name: String
     var methods: [String: HubMethodDescriptor] = [:]
+    /// The same methods under their registered names: most clients send those, which spares the
+    /// lowercasing.
+    var exactMethods: [String: HubMethodDescriptor] = [:]
     var connectedHandler: (@Sendable (HubCallerContext) async throws -> Void)?
     var disconnectedHandler: (@Sendable (HubCallerContext, (any Error)?) async throws -> Void)?
     var filters: [any HubFilter] = []
@@ -107,10 +110,11 @@ public struct HubDefinition: Sendable {
         let key = descriptor.name.lowercased()
         precondition(methods[key] == nil, "Hub method '\(descriptor.name)' is registered twice.")
         methods[key] = descriptor
+        exactMethods[descriptor.name] = descriptor
     }
 
     func method(named target: String) -> HubMethodDescriptor? {
-        if let exact = methods[target] { return exact }
+        if let exact = exactMethods[target] { return exact }
         return methods[target.lowercased()]
     }
 }

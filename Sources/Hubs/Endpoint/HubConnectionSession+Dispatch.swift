@@ -32,6 +32,9 @@ extension HubConnectionSession {
         await withTaskGroup(of: Void.self) { group in
             var running = 0
             for await item in work {
+                connection.eventLoop.execute { self.workTaken() }
+                // Invocations still queued when the connection ended are dropped, not run.
+                if connection.isAborted { continue }
                 if item.inBackground {
                     startBackground(item, context: context)
                     continue
@@ -61,7 +64,8 @@ extension HubConnectionSession {
         }
         for task in tasks { task.cancel() }
         do {
-            try await definition.filteredDisconnected(context, error: nil)
+            // The work stream has ended, so the event loop's last write of `disconnectError` is visible.
+            try await definition.filteredDisconnected(context, error: disconnectError)
         } catch {
             logger.debug("Hub onDisconnected failed", metadata: ["error": "\(error)"])
         }
@@ -155,9 +159,11 @@ extension HubConnectionSession {
         let writer: HubStreamItemWriter?
         if item.isStreamInvocation, let id = item.invocationId {
             let connection = context.connection
+            // Each item waits for its write to be queued on the event loop, so a fast sequence is
+            // paced by the loop instead of piling closures onto it.
             writer = HubStreamItemWriter { value in
                 try Task.checkCancellation()
-                connection.send(.streamItem(StreamItemMessage(invocationId: id, item: value)))
+                try await connection.sendAndWait(.streamItem(StreamItemMessage(invocationId: id, item: value)))
             }
         } else {
             writer = nil

@@ -57,7 +57,13 @@ public final class HubConnectionSession: @unchecked Sendable {
     private var lastWriteTick: UInt64
     private var unwritableBytes = 0
     private var uploadStreams: [String: HubStreamSource] = [:]
-    private var pausedStreams = 0
+    /// Reasons reading is paused now: full upload buffers, and a full invocation queue.
+    private var pauses = 0
+    /// Invocations read but not yet taken by the connection's task.
+    private var queuedWork = 0
+    private var pausedForWork = false
+    /// Why the connection ended, for `onDisconnected`; read by the task after the work stream ends.
+    private(set) var disconnectError: (any Error)?
     private var work: AsyncStream<Work>.Continuation?
     /// A streaming invocation with an id, from the moment it is read (so a CancelInvocation that
     /// overtakes its dispatch still counts) until it ends.
@@ -197,7 +203,7 @@ public final class HubConnectionSession: @unchecked Sendable {
             }
         } catch {
             logger.debug("Hub message refused", metadata: ["error": "\(error)"])
-            closeWithError(reason: "InvalidDataException: \(error.message)")
+            closeWithError(error, reason: "InvalidDataException: \(error.message)")
             return
         }
         if phase == .connected { self.decoder = decoder }
@@ -218,10 +224,7 @@ public final class HubConnectionSession: @unchecked Sendable {
                 logger.debug("Stream item for an unknown stream dropped", metadata: ["stream": "\(item.invocationId)"])
                 return
             }
-            if source.yield(item.item) {
-                pausedStreams += 1
-                if pausedStreams == 1 { transport.setReading(false) }
-            }
+            if source.yield(item.item) { pauseReading() }
         case .completion(let completion):
             if let source = uploadStreams.removeValue(forKey: completion.invocationId) {
                 source.finish(error: completion.error)
@@ -244,7 +247,8 @@ public final class HubConnectionSession: @unchecked Sendable {
         case .close(let close):
             logger.debug("Client closed the connection", metadata: ["error": "\(close.error ?? "")"])
             transport.close(normal: true)
-            teardown()
+            // As in ASP.NET Core, a client's error reaches onDisconnected as a HubException.
+            teardown(error: close.error.map { HubError($0) })
         case .ping:
             clientTimeoutArmed = true
         case .ack, .sequence:
@@ -266,11 +270,35 @@ public final class HubConnectionSession: @unchecked Sendable {
     }
 
     private func streamResumed() {
-        guard pausedStreams > 0 else { return }
-        pausedStreams -= 1
-        if pausedStreams == 0 && phase == .connected {
+        resumeReading()
+    }
+
+    private func pauseReading() {
+        pauses += 1
+        if pauses == 1 { transport.setReading(false) }
+    }
+
+    private func resumeReading() {
+        guard pauses > 0 else { return }
+        pauses -= 1
+        if pauses == 0 && phase == .connected {
+            // Time spent paused by the server does not count against the client.
             lastReadTick = ticker.tick
             transport.setReading(true)
+        }
+    }
+
+    /// The most invocations waiting for the connection's task before reading pauses (ASP.NET Core
+    /// stops reading while the parallel-invocation limit is used up; a little slack keeps
+    /// pipelined calls flowing).
+    private var workLimit: Int { max(8, 4 * options.maximumParallelInvocationsPerClient) }
+
+    /// The connection's task took an invocation (hopped to the event loop).
+    func workTaken() {
+        queuedWork -= 1
+        if pausedForWork && queuedWork <= workLimit / 2 {
+            pausedForWork = false
+            resumeReading()
         }
     }
 
@@ -296,6 +324,11 @@ public final class HubConnectionSession: @unchecked Sendable {
                 entries[id] = .queued(cancelled: false)
                 return false
             }
+        }
+        queuedWork += 1
+        if queuedWork > workLimit && !pausedForWork {
+            pausedForWork = true
+            pauseReading()
         }
         work?.yield(
             Work(
@@ -340,7 +373,7 @@ public final class HubConnectionSession: @unchecked Sendable {
             metadata: ["buffered": "\(unwritableBytes)", "limit": "\(options.maximumOutboundBufferedBytes)"])
         endpoint.metrics.slowConsumerDisconnects.increment()
         transport.close(normal: false)
-        teardown()
+        teardown(error: HubError(.deliveryFailed, "The client did not read its messages fast enough."))
     }
 
     func writeMessage(_ message: HubMessage) {
@@ -368,7 +401,7 @@ public final class HubConnectionSession: @unchecked Sendable {
             }
         case .connected:
             // A pause the server caused (a full upload buffer) does not count against the client.
-            if clientTimeoutArmed && pausedStreams == 0
+            if clientTimeoutArmed && pauses == 0
                 && tick &- lastReadTick > ticker.ticks(options.clientTimeoutInterval)
             {
                 logger.debug("Hub client timed out")
@@ -398,9 +431,10 @@ public final class HubConnectionSession: @unchecked Sendable {
         teardown()
     }
 
-    private func closeWithError(reason: String) {
+    private func closeWithError(_ error: any Error, reason: String) {
         var text = "Connection closed with an error."
         if options.enableDetailedErrors { text += " " + reason }
+        disconnectError = error
         close(with: CloseMessage(error: text, allowReconnect: false), normal: false)
     }
 
@@ -410,9 +444,10 @@ public final class HubConnectionSession: @unchecked Sendable {
         teardown()
     }
 
-    private func teardown() {
+    private func teardown(error: (any Error)? = nil) {
         guard phase != .closed else { return }
         phase = .closed
+        if let error, disconnectError == nil { disconnectError = error }
         ticker.remove(self)
         for source in uploadStreams.values { source.close(error: "The connection was closed.") }
         uploadStreams.removeAll()

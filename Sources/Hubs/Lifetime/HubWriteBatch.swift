@@ -2,7 +2,7 @@ import HubProtocol
 import NIOCore
 
 /// Writes one message to many connections of one event loop: the wire bytes are built once per
-/// protocol and transport kind and shared, and every connection written is flushed once at the end.
+/// protocol and transport kind and shared, and every connection written is flushed once.
 struct HubWriteBatch {
     private struct Entry {
         let protocolName: String
@@ -12,7 +12,6 @@ struct HubWriteBatch {
 
     let message: SerializedHubMessage
     private var entries: [Entry] = []
-    private var written: [HubConnectionSession] = []
 
     init(message: SerializedHubMessage) {
         self.message = message
@@ -22,14 +21,13 @@ struct HubWriteBatch {
     mutating func write(to connection: HubConnection) {
         let session = connection.session
         guard let bytes = wireBytes(for: connection) else { return }
+        // Each socket needs its own flush; doing it right away spares a list of the written ones.
         session.writeWire(bytes)
-        written.append(session)
+        session.flush()
     }
 
-    /// Flushes every connection written.
-    func flush() {
-        for session in written { session.flush() }
-    }
+    /// Ends the batch (every connection written has been flushed already).
+    func flush() {}
 
     private mutating func wireBytes(for connection: HubConnection) -> ByteBuffer? {
         let name = connection.hubProtocol.name
