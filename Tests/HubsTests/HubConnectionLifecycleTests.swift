@@ -2,6 +2,7 @@ import HubProtocol
 import Hubs
 import NIOCore
 import Synchronization
+import MetricsTestKit
 import Testing
 
 @Suite("Handshake, keep-alive, timeouts, limits")
@@ -162,7 +163,8 @@ struct HubConnectionLifecycleTests {
     func slowConsumer() async throws {
         var options = HubOptions()
         options.maximumOutboundBufferedBytes = 4096
-        let endpoint = HubEndpoint(definition: TestHubs.definition(), options: options)
+        let metrics = TestMetrics()
+        let endpoint = HubEndpoint(definition: TestHubs.definition(), options: options, metricsFactory: metrics)
         let slow = try await TestHubClient.connect(endpoint)
         let fast = try await TestHubClient.connect(endpoint)
         try await slow.eventLoop.submit { slow.transport.isWritable = false }.get()
@@ -178,6 +180,9 @@ struct HubConnectionLifecycleTests {
             }
         }
         #expect(received < 20)
+        let counter = try metrics.expectCounter(
+            "switchboard_hub_slow_consumer_disconnects", [("hub", "Tests.TestHub")])
+        #expect(counter.totalValue == 1)
     }
 
     @Test("filters wrap invocations and connection hooks, in order; a filter can refuse a call")

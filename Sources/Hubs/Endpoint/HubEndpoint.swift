@@ -22,9 +22,11 @@ public final class HubEndpoint: Sendable {
     private let tickers = Mutex<[ObjectIdentifier: HubEventLoopTicker]>([:])
 
     /// Serves `definition`; without a lifetime manager, connections live in memory on this node.
+    /// Metrics go to `metricsFactory`, or to the process's `MetricsSystem` when it is `nil`.
     public init(
         definition: HubDefinition, options: HubOptions = HubOptions(),
-        lifetimeManager: (any HubLifetimeManager)? = nil, logger: Logger = Logger(label: "switchboard.hubs")
+        lifetimeManager: (any HubLifetimeManager)? = nil, logger: Logger = Logger(label: "switchboard.hubs"),
+        metricsFactory: (any MetricsFactory)? = nil
     ) {
         self.definition = definition
         self.options = options
@@ -37,7 +39,7 @@ public final class HubEndpoint: Sendable {
             default: return nil
             }
         }
-        self.metrics = HubMetrics(hub: definition.name)
+        self.metrics = HubMetrics(hub: definition.name, factory: metricsFactory ?? MetricsSystem.factory)
     }
 
     /// Sends from outside the hub (an HTTP handler, a background task).
@@ -110,10 +112,10 @@ struct HubMetrics: Sendable {
     let connections: Meter
     let slowConsumerDisconnects: Counter
 
-    init(hub: String) {
-        connections = Meter(label: "switchboard_hub_connections", dimensions: [("hub", hub)])
+    init(hub: String, factory: any MetricsFactory) {
+        connections = Meter(label: "switchboard_hub_connections", dimensions: [("hub", hub)], factory: factory)
         slowConsumerDisconnects = Counter(
-            label: "switchboard_hub_slow_consumer_disconnects", dimensions: [("hub", hub)])
+            label: "switchboard_hub_slow_consumer_disconnects", dimensions: [("hub", hub)], factory: factory)
     }
 }
 
