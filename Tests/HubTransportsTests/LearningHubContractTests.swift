@@ -34,7 +34,8 @@ struct LearningHubContractTests {
         ]
     }
 
-    @Test("every hub method behaves as the book's hub", arguments: runs)
+    // One run at a time: each starts two Python clients, and in parallel they load a 2-core machine.
+    @Test("every hub method behaves as the book's hub", .serialized, arguments: runs)
     func contract(_ run: Run) async throws {
         var logger = Logger(label: "contract-test")
         logger.logLevel = .warning

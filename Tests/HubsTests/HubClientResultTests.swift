@@ -49,6 +49,17 @@ struct HubClientResultTests {
         #expect(error.contains("did not arrive within"))
     }
 
+    @Test("cancelling the waiting task ends the wait with CancellationError")
+    func cancellation() async throws {
+        let client = try await TestHubClient.connect(endpoint)
+        let context = endpoint.context
+        let id = client.connectionId
+        let waiting = Task { try await context.clients.client(id).invoke("Answer", returning: Int.self) }
+        guard case .invocation = try await client.nextMessage() else { throw TestFailure("expected an invocation") }
+        waiting.cancel()
+        await #expect(throws: CancellationError.self) { try await waiting.value }
+    }
+
     @Test("the hub context awaits a client result, and a disconnect fails it")
     func fromContextAndDisconnect() async throws {
         let client = try await TestHubClient.connect(endpoint)

@@ -83,13 +83,17 @@ struct HubConnectionLifecycleTests {
         let client = try await TestHubClient.connect(endpoint)
         // As in ASP.NET Core, the client timeout is enforced from the client's first Ping on.
         client.send(.ping)
+        // Bounded by time, not by a count of pings: if this task is starved, pings pile up.
+        let deadline = ContinuousClock.now + .seconds(60)
         var pings = 0
         while true {
             let event = try await client.nextEvent()
             if case .message(.ping) = event {
                 pings += 1
-                #expect(pings < 100, "the client was never dropped")
-                if pings >= 100 { return }
+                if ContinuousClock.now > deadline {
+                    Issue.record("the client was never dropped (\(pings) pings)")
+                    return
+                }
                 continue
             }
             guard case .message(.close(let close)) = event else {
@@ -114,10 +118,18 @@ struct HubConnectionLifecycleTests {
         let endpoint = HubEndpoint(definition: TestHubs.definition(), options: options)
         let quiet = try await TestHubClient.connect(endpoint)
         let pinging = try await TestHubClient.connect(endpoint)
+        // The pinging client pings from its event loop every 20 ms, so a starved test task cannot
+        // make it late.
+        let session = pinging.session
+        let ping = try JSONHubProtocol().serialize(.ping)
+        let pinger = pinging.eventLoop.scheduleRepeatedTask(initialDelay: .zero, delay: .milliseconds(20)) { _ in
+            var bytes = ping
+            session.receive(&bytes)
+        }
+        defer { pinger.cancel() }
         // Ten server pings to the quiet client span 2× the client timeout.
         var serverPings = 0
         while serverPings < 10 {
-            pinging.send(.ping)
             switch try await quiet.nextEvent() {
             case .message(.ping): serverPings += 1
             case let other: Issue.record("unexpected \(other)")
@@ -228,6 +240,7 @@ struct HubConnectionLifecycleTests {
         hub.onDisconnected { _, _ in log.add("hub disconnected") }
         let endpoint = HubEndpoint(definition: hub)
         let client = try await TestHubClient.connect(endpoint)
+        #expect(log.lines.withLock { $0 } == ["outer connected", "inner connected", "hub connected"])
         log.lines.withLock { $0.removeAll() }
         #expect(try await client.invoke("Add", HubArguments(1, 2)).result?.decode(Int.self) == 3)
         #expect(log.lines.withLock { $0 } == ["outer>Add", "inner>Add", "inner<Add", "outer<Add"])
