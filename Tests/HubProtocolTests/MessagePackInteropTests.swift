@@ -10,12 +10,12 @@ enum MessagePackPythonInterop {
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("tools/signalr-messagepack-interop.py").path
 
-    static func run(_ command: String, input: [UInt8] = []) -> [UInt8]? {
-        PythonInterop.run(command, input: input, script: script)
+    static func run(_ command: String, input: [UInt8] = []) async -> [UInt8]? {
+        await PythonInterop.runOffPool(command, input: input, script: script)
     }
 
     static let isAvailable: Bool = {
-        let available = run("check") != nil
+        let available = PythonInterop.run("check", script: script) != nil
         if !available {
             print(
                 "skipped: MessagePack interop needs python3 with signalrcore and msgpack (pip install signalrcore; .ci/run installs it)"
@@ -42,8 +42,8 @@ enum MessagePackPythonInterop {
         "needs python3 with signalrcore and msgpack (python3 -m pip install signalrcore; CI installs it)"))
 struct MessagePackInteropTests {
     @Test("messages Python encodes are read correctly")
-    func readsPythonMessages() throws {
-        let messages = try MessagePackPythonInterop.messages(try #require(MessagePackPythonInterop.run("encode")))
+    func readsPythonMessages() async throws {
+        let messages = try MessagePackPythonInterop.messages(try #require(await MessagePackPythonInterop.run("encode")))
         #expect(
             messages.map(canonical) == [
                 #"invocation headers=kéy=väl,traceparent=00-abc-01 id=1 target=Send args=["hello",42,2.5,true,null,[1,2,3],{"name":"Ada","age":36,"tags":["x"],"address":{"city":"London","zip":null},"born":"1815-12-10T00:00:00Z"},"café 😀 \"q\" \\ / \n\t\u0001","AAH/",-9223372036854775808,18446744073709551615,"2024-02-29T12:34:56.25Z",-0.5] streams=[]"#,
@@ -82,8 +82,8 @@ struct MessagePackInteropTests {
     }
 
     @Test("what signalrcore's encoder gets wrong is refused, as ASP.NET Core refuses it")
-    func refusesPythonBugs() throws {
-        let input = try #require(MessagePackPythonInterop.run("encode-bugs"))
+    func refusesPythonBugs() async throws {
+        let input = try #require(await MessagePackPythonInterop.run("encode-bugs"))
         var buffer = ByteBuffer(bytes: input)
         var frames = HubFrameDecoder(framing: .varIntLengthPrefix)
         var errors: [String] = []
@@ -107,7 +107,7 @@ struct MessagePackInteropTests {
     }
 
     @Test("messages we write are read correctly by Python")
-    func pythonReadsOurMessages() throws {
+    func pythonReadsOurMessages() async throws {
         let ada = Person(
             name: "Ada", age: 36, tags: ["math", "poetry"], address: .init(city: "London", zip: nil),
             born: Date(timeIntervalSince1970: -4_861_728_000))
@@ -137,7 +137,7 @@ struct MessagePackInteropTests {
         ]
         var input = ByteBuffer()
         for message in messages { try messagePack.writeMessage(message, into: &input) }
-        let output = try #require(MessagePackPythonInterop.run("decode", input: array(input)))
+        let output = try #require(await MessagePackPythonInterop.run("decode", input: array(input)))
         let decoded = try #require(try JSONSerialization.jsonObject(with: Data(output)) as? [String: Any])
         let records = try #require(decoded["messages"] as? [[String: Any]])
         try #require(records.count == messages.count)
