@@ -5,7 +5,7 @@ import Testing
 
 @Suite("Client results")
 struct HubClientResultTests {
-    let endpoint = HubEndpoint(definition: TestHubs.definition())
+    let endpoint = HubEndpoint(definition: TestHubs.definition(), options: .forTests)
 
     /// Starts `AskCaller`, answers the server's invocation with `outcome`, returns the completion.
     func ask(_ outcome: CompletionMessage.Outcome) async throws -> CompletionMessage {
@@ -39,7 +39,7 @@ struct HubClientResultTests {
 
     @Test("a client result times out")
     func timeout() async throws {
-        var options = HubOptions()
+        var options = HubOptions.forTests
         options.enableDetailedErrors = true
         let endpoint = HubEndpoint(definition: TestHubs.definition(), options: options)
         let client = try await TestHubClient.connect(endpoint)

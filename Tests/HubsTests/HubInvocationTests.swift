@@ -5,7 +5,7 @@ import Testing
 
 @Suite("Hub invocations")
 struct HubInvocationTests {
-    let endpoint = HubEndpoint(definition: TestHubs.definition())
+    let endpoint = HubEndpoint(definition: TestHubs.definition(), options: .forTests)
 
     func error(_ completion: CompletionMessage) -> String? { completion.error }
 
@@ -38,7 +38,7 @@ struct HubInvocationTests {
             try await client.invoke("Add", HubArguments("x", 1)).error
                 == "Failed to invoke 'Add' due to an error on the server.")
 
-        var options = HubOptions()
+        var options = HubOptions.forTests
         options.enableDetailedErrors = true
         let detailed = HubEndpoint(definition: TestHubs.definition(), options: options)
         let other = try await TestHubClient.connect(detailed)

@@ -15,7 +15,7 @@ struct HubProxyTests {
         var all: [TestHubClient] { [a, b, c, d] }
 
         static func make() async throws -> World {
-            let endpoint = HubEndpoint(definition: TestHubs.definition())
+            let endpoint = HubEndpoint(definition: TestHubs.definition(), options: .forTests)
             let a = try await TestHubClient.connect(endpoint)
             let b = try await TestHubClient.connect(endpoint)
             let c = try await TestHubClient.connect(endpoint, user: HubUser(identifier: "u1"))
@@ -117,7 +117,7 @@ struct HubProxyTests {
 
     @Test("one message reaches JSON and MessagePack connections alike")
     func mixedProtocols() async throws {
-        let endpoint = HubEndpoint(definition: TestHubs.definition())
+        let endpoint = HubEndpoint(definition: TestHubs.definition(), options: .forTests)
         let json = try await TestHubClient.connect(endpoint)
         let messagePack = try await TestHubClient.connect(endpoint, hubProtocol: MessagePackHubProtocol())
         try await endpoint.context.clients.all.send("Got", "both")
@@ -126,11 +126,12 @@ struct HubProxyTests {
     }
 }
 
-/// Waits until `condition` holds, checking after each scheduling turn; fails after 10 s.
+/// Waits until `condition` holds, checking every 2 ms (the state it reads, such as a manager's
+/// connection count, has no event to await); fails after 60 s.
 func waitUntil(_ condition: @Sendable () async -> Bool) async throws {
-    let deadline = ContinuousClock.now + .seconds(10)
+    let deadline = ContinuousClock.now + .seconds(60)
     while !(await condition()) {
-        guard ContinuousClock.now < deadline else { throw TestFailure("condition not met within 10 s") }
+        guard ContinuousClock.now < deadline else { throw TestFailure("condition not met within 60 s") }
         try await Task.sleep(for: .milliseconds(2))
     }
 }

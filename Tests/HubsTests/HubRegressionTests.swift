@@ -9,7 +9,7 @@ struct HubRegressionTests {
     @Test("a client that leaves while its own method awaits its client result does not hang the cleanup")
     func clientResultOfLeavingCaller() async throws {
         let manager = InMemoryHubLifetimeManager()
-        let endpoint = HubEndpoint(definition: TestHubs.definition(), lifetimeManager: manager)
+        let endpoint = HubEndpoint(definition: TestHubs.definition(), options: .forTests, lifetimeManager: manager)
         let client = try await TestHubClient.connect(endpoint)
         client.send(
             .invocation(InvocationMessage(invocationId: "ask", target: "AskCaller", arguments: HubArguments("q"))))
@@ -26,7 +26,7 @@ struct HubRegressionTests {
             var iterator = gate.stream.makeAsyncIterator()
             await iterator.next()
         }
-        let endpoint = HubEndpoint(definition: hub)
+        let endpoint = HubEndpoint(definition: hub, options: .forTests)
         let client = try await TestHubClient.connect(endpoint)
         // "Wait" holds the queue, so the stream invocation is still queued when the cancel arrives.
         client.send(.invocation(InvocationMessage(invocationId: "w", target: "Wait")))
@@ -41,7 +41,7 @@ struct HubRegressionTests {
 
     @Test("a method that stops reading a full upload buffer does not leave the connection paused")
     func abandonedUpload() async throws {
-        var options = HubOptions()
+        var options = HubOptions.forTests
         options.streamBufferCapacity = 1
         var hub = HubDefinition(name: "Abandon")
         hub.on("First") { (_: HubCallerContext, items: HubStream<Int>) in
@@ -65,7 +65,7 @@ struct HubRegressionTests {
     @Test("a closed connection's session is released")
     func sessionReleased() async throws {
         let manager = InMemoryHubLifetimeManager()
-        let endpoint = HubEndpoint(definition: TestHubs.definition(), lifetimeManager: manager)
+        let endpoint = HubEndpoint(definition: TestHubs.definition(), options: .forTests, lifetimeManager: manager)
         final class WeakBox: @unchecked Sendable {
             // @unchecked: written once before the waits that read it.
             weak var session: HubConnectionSession?

@@ -5,7 +5,7 @@ import Testing
 
 @Suite("Streams in both directions")
 struct HubStreamTests {
-    let endpoint = HubEndpoint(definition: TestHubs.definition())
+    let endpoint = HubEndpoint(definition: TestHubs.definition(), options: .forTests)
 
     @Test("a server-to-client stream sends its items, then a Completion")
     func serverStream() async throws {
@@ -96,7 +96,7 @@ struct HubStreamTests {
 
     @Test("a full upload buffer pauses reading until the method catches up")
     func backpressure() async throws {
-        var options = HubOptions()
+        var options = HubOptions.forTests
         options.streamBufferCapacity = 2
         var hub = HubDefinition(name: "Slow")
         let gate = AsyncStream<Void>.makeStream()

@@ -6,7 +6,7 @@ import Testing
 
 @Suite("LearningHub contract (in process)")
 struct LearningHubTests {
-    let endpoint = HubEndpoint(definition: LearningHub.definition(jobDelay: .milliseconds(5)))
+    let endpoint = HubEndpoint(definition: LearningHub.definition(jobDelay: .milliseconds(5)), options: .forTests)
 
     func standard(_ client: TestHubClient, _ text: String) -> String {
         "User connection id: \(client.connectionId). Message: \(text)"
@@ -38,7 +38,7 @@ struct LearningHubTests {
 
     @Test("SendToCaller's detailed error names the book's Exception")
     func detailedSendToCaller() async throws {
-        var options = HubOptions()
+        var options = HubOptions.forTests
         options.enableDetailedErrors = true
         let endpoint = HubEndpoint(definition: LearningHub.definition(), options: options)
         let a = try await TestHubClient.connect(endpoint)
@@ -105,7 +105,7 @@ struct LearningHubTests {
         }
         #expect(items == ["Job 0 executed succesfully", "Job 1 executed succesfully", "Job 2 executed succesfully"])
 
-        let slow = HubEndpoint(definition: LearningHub.definition(jobDelay: .seconds(60)))
+        let slow = HubEndpoint(definition: LearningHub.definition(jobDelay: .seconds(60)), options: .forTests)
         let b = try await TestHubClient.connect(slow)
         b.send(
             .streamInvocation(

