@@ -18,11 +18,14 @@ import queue
 import re
 import sys
 import threading
+import uuid
 
 try:
     from signalrcore.hub_connection_builder import HubConnectionBuilder
     from signalrcore.protocol.messagepack_protocol import MessagePackHubProtocol
     from signalrcore.subject import Subject
+    from signalrcore.hub.handlers import StreamHandler
+    from signalrcore.messages.stream_invocation_message import StreamInvocationMessage
 except ImportError:
     print("signalrcore is not installed (python3 -m pip install signalrcore)", file=sys.stderr)
     sys.exit(2)
@@ -159,8 +162,17 @@ def main():
     def trigger_stream():
         items = queue.Queue()
         done = threading.Event()
-        a.hub.stream("TriggerStream", [options.jobs]).subscribe(
+        # signalrcore's stream() sends the StreamInvocation before subscribe() attaches the
+        # callbacks, so an item that arrives at once (Job 0 does) can be dropped. The same steps,
+        # with the callbacks attached first:
+        invocation_id = str(uuid.uuid4())
+        handler = StreamHandler("TriggerStream", invocation_id)
+        handler.subscribe(
             {"next": items.put, "complete": lambda _: done.set(), "error": lambda e: items.put(("error", e))}
+        )
+        a.hub.stream_handlers[invocation_id].append(handler)
+        a.hub.transport.send(
+            StreamInvocationMessage(invocation_id, "TriggerStream", [options.jobs], headers=a.hub.headers)
         )
         if not done.wait(TIMEOUT + options.jobs):
             raise Failure("TriggerStream did not complete")
