@@ -20,6 +20,10 @@ public struct HubRouteOptions: Sendable {
     /// code 1009. `nil`: four times the hub's maximum message size, at least 64 KiB (so an
     /// over-size hub message reaches the hub and gets its Close message first).
     public var maximumWebSocketFrameSize: Int? = nil
+    /// What drives a WebSocket connection's data once upgraded: an NIO channel handler writing
+    /// frames built once (the default), or Hummingbird's async WebSocket writer (kept to compare
+    /// the two with `hub-bench`; see `docs/benchmarks.md`).
+    public var webSocketDataPath: HubWebSocketDataPath = .channelHandler
 
     /// The defaults: WebSockets only, versions 0 and 1.
     public init() {}
@@ -28,4 +32,20 @@ public struct HubRouteOptions: Sendable {
     public init(transports: Set<HubTransportType>) {
         self.transports = transports
     }
+}
+
+/// What drives the data of an upgraded hub WebSocket.
+public enum HubWebSocketDataPath: String, Sendable, CaseIterable, CustomStringConvertible {
+    /// An NIO channel handler on the connection's event loop: hub messages are written as whole
+    /// frames (header and payload built once per fan-out) past NIO's frame encoder, with one
+    /// flush per batch.
+    case channelHandler = "handler"
+    /// Hummingbird's async WebSocket path (`WSCore`'s handler and `WebSocketOutboundWriter` over
+    /// an `NIOAsyncChannel<WebSocketFrame, WebSocketFrame>`, as `HummingbirdWebSocket` runs it):
+    /// one task per connection writes each message as a `WebSocketFrame`, and an inbound loop
+    /// feeds the hub session.
+    case asyncWriter = "async"
+
+    /// The command-line spelling: `handler` or `async`.
+    public var description: String { rawValue }
 }

@@ -21,7 +21,9 @@ enum LearningHubNode {
         let endpoint = HubEndpoint(
             definition: LearningHub.definition(), options: options.hubOptions, logger: options.logger)
         let host = HubHost(logger: options.logger)
-        host.addHub(endpoint, at: hubPath)
+        var routeOptions = HubRouteOptions()
+        routeOptions.webSocketDataPath = options.webSocketDataPath
+        host.addHub(endpoint, at: hubPath, options: routeOptions)
         return (endpoint, host)
     }
 

@@ -1,3 +1,4 @@
+import HubTransports
 import Hubs
 import Logging
 
@@ -12,6 +13,9 @@ public struct LearningHubNodeOptions: Sendable {
     public var redisURL: String?
     /// The hub's options (ASP.NET Core's defaults).
     public var hubOptions = HubOptions()
+    /// What drives the hub's WebSocket data: the NIO channel handler (default) or Hummingbird's
+    /// async writer (`--websocket-path handler|async`).
+    public var webSocketDataPath: HubWebSocketDataPath = .channelHandler
     /// The logger.
     public var logger: Logger
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import HubTransports
 import Hummingbird
 import LearningHubNodes
 import Logging
@@ -28,6 +29,13 @@ struct APINodeCommand: AsyncParsableCommand {
         help: "A Redis URL for the backplane (accepted; the backplane is not wired yet, so the node runs in memory).")
     var redis: String?
 
+    @Option(
+        name: .customLong("websocket-path"),
+        help:
+            "What drives hub WebSocket data: 'handler' (an NIO channel handler, the default) or 'async' (Hummingbird's async WebSocket writer)."
+    )
+    var webSocketPath: HubWebSocketDataPath = .channelHandler
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
@@ -43,6 +51,7 @@ struct APINodeCommand: AsyncParsableCommand {
         var options = LearningHubNodeOptions(port: port, logger: logger)
         options.host = host
         options.redisURL = redis
+        options.webSocketDataPath = webSocketPath
         let host = self.host
         let app = APINode.makeApplication(options: options) { port in
             NodeCommandSupport.announce(NodeCommandSupport.listeningLine(name: "api-node", host: host, port: port))
@@ -50,3 +59,6 @@ struct APINodeCommand: AsyncParsableCommand {
         try await app.runService()
     }
 }
+
+/// `--websocket-path handler|async`.
+extension HubWebSocketDataPath: ExpressibleByArgument {}

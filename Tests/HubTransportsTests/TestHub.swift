@@ -87,3 +87,12 @@ extension TestWebSocketClient {
         }
     }
 }
+
+extension HubRouteOptions {
+    /// The default options with `path` driving WebSocket data.
+    static func dataPath(_ path: HubWebSocketDataPath) -> HubRouteOptions {
+        var options = HubRouteOptions()
+        options.webSocketDataPath = path
+        return options
+    }
+}

@@ -15,9 +15,11 @@ struct WebSocketTransportTests {
         return (String(id), token.map(String.init))
     }
 
-    @Test("Negotiated v1 token opens the connection; a second socket gets 409, an unknown id 404")
-    func negotiatedVersionOne() async throws {
-        try await TestHub.withServer { port in
+    @Test(
+        "Negotiated v1 token opens the connection; a second socket gets 409, an unknown id 404",
+        arguments: HubWebSocketDataPath.allCases)
+    func negotiatedVersionOne(path: HubWebSocketDataPath) async throws {
+        try await TestHub.withServer(routeOptions: .dataPath(path)) { port in
             let negotiated = try await Self.negotiate(port: port, version: 1)
             let token = try #require(negotiated.token)
             let client = try await TestHub.connect(port: port, query: "?id=\(token)")
@@ -54,9 +56,9 @@ struct WebSocketTransportTests {
         }
     }
 
-    @Test("Skipping negotiation, JSON in text frames; pings get pongs")
-    func skipNegotiationJSON() async throws {
-        try await TestHub.withServer { port in
+    @Test("Skipping negotiation, JSON in text frames; pings get pongs", arguments: HubWebSocketDataPath.allCases)
+    func skipNegotiationJSON(path: HubWebSocketDataPath) async throws {
+        try await TestHub.withServer(routeOptions: .dataPath(path)) { port in
             let client = try await TestHub.connect(port: port)
             try await client.sendText(#"{"type":1,"invocationId":"1","target":"Echo","arguments":["x"]}"# + "\u{1e}")
             let frame = try await client.nextData()
@@ -76,9 +78,9 @@ struct WebSocketTransportTests {
         }
     }
 
-    @Test("MessagePack in binary frames, the handshake reply included")
-    func messagePack() async throws {
-        try await TestHub.withServer { port in
+    @Test("MessagePack in binary frames, the handshake reply included", arguments: HubWebSocketDataPath.allCases)
+    func messagePack(path: HubWebSocketDataPath) async throws {
+        try await TestHub.withServer(routeOptions: .dataPath(path)) { port in
             let client = try await TestWebSocketClient.connect(port: port, path: TestHub.path)
             try await client.sendHandshake("messagepack")
             let reply = try await client.nextData()
@@ -106,9 +108,9 @@ struct WebSocketTransportTests {
         }
     }
 
-    @Test("A broadcast reaches every connection, JSON and MessagePack alike")
-    func broadcast() async throws {
-        try await TestHub.withServer { port in
+    @Test("A broadcast reaches every connection, JSON and MessagePack alike", arguments: HubWebSocketDataPath.allCases)
+    func broadcast(path: HubWebSocketDataPath) async throws {
+        try await TestHub.withServer(routeOptions: .dataPath(path)) { port in
             let clients = [
                 try await TestHub.connect(port: port), try await TestHub.connect(port: port),
                 try await TestHub.connect(port: port),
@@ -134,9 +136,9 @@ struct WebSocketTransportTests {
         }
     }
 
-    @Test("A server-to-client stream: items then a completion")
-    func serverStream() async throws {
-        try await TestHub.withServer { port in
+    @Test("A server-to-client stream: items then a completion", arguments: HubWebSocketDataPath.allCases)
+    func serverStream(path: HubWebSocketDataPath) async throws {
+        try await TestHub.withServer(routeOptions: .dataPath(path)) { port in
             let client = try await TestHub.connect(port: port)
             try await client.sendText(#"{"type":4,"invocationId":"s","target":"Count","arguments":[3]}"# + "\u{1e}")
             var messages: [String] = []
@@ -152,11 +154,13 @@ struct WebSocketTransportTests {
         }
     }
 
-    @Test("A client-to-server stream past the buffer capacity pauses reading and resumes")
-    func uploadStream() async throws {
+    @Test(
+        "A client-to-server stream past the buffer capacity pauses reading and resumes",
+        arguments: HubWebSocketDataPath.allCases)
+    func uploadStream(path: HubWebSocketDataPath) async throws {
         var options = HubOptions()
         options.streamBufferCapacity = 2
-        try await TestHub.withServer(hubOptions: options) { port in
+        try await TestHub.withServer(hubOptions: options, routeOptions: .dataPath(path)) { port in
             let client = try await TestHub.connect(port: port)
             var frame = #"{"type":1,"invocationId":"u","target":"Sum","arguments":[],"streamIds":["s"]}"# + "\u{1e}"
             for item in 1...50 { frame += #"{"type":2,"invocationId":"s","item":\#(item)}"# + "\u{1e}" }
@@ -167,22 +171,24 @@ struct WebSocketTransportTests {
         }
     }
 
-    @Test("Keep-alive pings arrive on an idle connection")
-    func keepAlive() async throws {
+    @Test("Keep-alive pings arrive on an idle connection", arguments: HubWebSocketDataPath.allCases)
+    func keepAlive(path: HubWebSocketDataPath) async throws {
         var options = HubOptions()
         options.keepAliveInterval = .milliseconds(100)
-        try await TestHub.withServer(hubOptions: options) { port in
+        try await TestHub.withServer(hubOptions: options, routeOptions: .dataPath(path)) { port in
             let client = try await TestHub.connect(port: port)
             #expect(try await client.nextText(timeout: .seconds(5)) == "{\"type\":6}\u{1e}")
             await client.disconnect()
         }
     }
 
-    @Test("A client gone silent after its first Ping is dropped after the client timeout, allowed to reconnect")
-    func clientTimeout() async throws {
+    @Test(
+        "A client gone silent after its first Ping is dropped after the client timeout, allowed to reconnect",
+        arguments: HubWebSocketDataPath.allCases)
+    func clientTimeout(path: HubWebSocketDataPath) async throws {
         var options = HubOptions()
         options.clientTimeoutInterval = .milliseconds(200)
-        try await TestHub.withServer(hubOptions: options) { port in
+        try await TestHub.withServer(hubOptions: options, routeOptions: .dataPath(path)) { port in
             let client = try await TestHub.connect(port: port)
             // As in ASP.NET Core, the timeout is enforced from the client's first Ping on.
             try await client.sendText("{\"type\":6}\u{1e}")
@@ -191,11 +197,11 @@ struct WebSocketTransportTests {
         }
     }
 
-    @Test("An over-size message closes only its own connection")
-    func overSize() async throws {
+    @Test("An over-size message closes only its own connection", arguments: HubWebSocketDataPath.allCases)
+    func overSize(path: HubWebSocketDataPath) async throws {
         var options = HubOptions()
         options.maximumReceiveMessageSize = 1000
-        try await TestHub.withServer(hubOptions: options) { port in
+        try await TestHub.withServer(hubOptions: options, routeOptions: .dataPath(path)) { port in
             let offender = try await TestHub.connect(port: port)
             let bystander = try await TestHub.connect(port: port)
             let big = String(repeating: "a", count: 2000)
@@ -209,9 +215,11 @@ struct WebSocketTransportTests {
         }
     }
 
-    @Test("An unknown protocol gets the handshake error, then the socket closes")
-    func badHandshake() async throws {
-        try await TestHub.withServer { port in
+    @Test(
+        "An unknown protocol gets the handshake error, then the socket closes", arguments: HubWebSocketDataPath.allCases
+    )
+    func badHandshake(path: HubWebSocketDataPath) async throws {
+        try await TestHub.withServer(routeOptions: .dataPath(path)) { port in
             let client = try await TestWebSocketClient.connect(port: port, path: TestHub.path)
             try await client.sendHandshake("xyz")
             #expect(try await client.nextText() == "{\"error\":\"The protocol 'xyz' is not supported.\"}\u{1e}")
@@ -253,18 +261,20 @@ struct WebSocketTransportTests {
         }
     }
 
-    @Test("A client close frame is answered and the socket closes")
-    func clientClose() async throws {
-        try await TestHub.withServer { port in
+    @Test("A client close frame is answered and the socket closes", arguments: HubWebSocketDataPath.allCases)
+    func clientClose(path: HubWebSocketDataPath) async throws {
+        try await TestHub.withServer(routeOptions: .dataPath(path)) { port in
             let client = try await TestHub.connect(port: port)
             try await client.send(opcode: TestWebSocketClient.close, [0x03, 0xE8])
             #expect(try await Self.closeCode(client) == 1000)
         }
     }
 
-    @Test("Graceful shutdown sends a Close message and close code 1000")
-    func shutdown() async throws {
-        let client = try await TestHub.withServer { port in try await TestHub.connect(port: port) }
+    @Test("Graceful shutdown sends a Close message and close code 1000", arguments: HubWebSocketDataPath.allCases)
+    func shutdown(path: HubWebSocketDataPath) async throws {
+        let client = try await TestHub.withServer(routeOptions: .dataPath(path)) { port in
+            try await TestHub.connect(port: port)
+        }
         #expect(try await client.nextMessage() == #"{"type":7}"#)
         #expect(try await Self.closeCode(client) == 1000)
     }

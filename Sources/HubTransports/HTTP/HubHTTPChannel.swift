@@ -11,13 +11,17 @@ import NIOWebSocket
 /// An HTTP/1.1 child channel whose WebSocket upgrades at hub paths become hub connections driven
 /// by an NIO channel handler, while every other request goes to Hummingbird's responder.
 ///
-/// Built like HummingbirdWebSocket's `HTTP1WebSocketUpgradeChannel`, but the upgrade installs
-/// ``WebSocketHubHandler`` instead of an `NIOAsyncChannel`, so the hub data path stays on the
-/// event loop with no task or async writer per message.
+/// Built like HummingbirdWebSocket's `HTTP1WebSocketUpgradeChannel`, but by default the upgrade
+/// installs ``WebSocketHubHandler`` instead of an `NIOAsyncChannel`, so the hub data path stays
+/// on the event loop with no task or async writer per message. With
+/// ``HubRouteOptions/webSocketDataPath`` set to ``HubWebSocketDataPath/asyncWriter`` the hub
+/// gets HummingbirdWebSocket's own async path instead (for comparison with `hub-bench`).
 public struct HubHTTPChannel: ServerChildChannel, HTTPChannelHandler {
     enum UpgradeResult: Sendable {
         /// Upgraded: the hub handler owns the channel.
         case webSocket(any Channel)
+        /// Upgraded onto Hummingbird's async WebSocket path.
+        case asyncWebSocket(AsyncWebSocketHubTransport)
         /// A plain HTTP request.
         case notUpgraded(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>)
         /// A WebSocket upgrade that was refused with `response`.
@@ -79,17 +83,31 @@ public struct HubHTTPChannel: ServerChildChannel, HTTPChannelHandler {
                         }
                         var connectionLogger = logger
                         connectionLogger[metadataKey: "hub.connection"] = .string(acceptance.connectionId)
-                        let handler = WebSocketHubHandler(
-                            eventLoop: channel.eventLoop,
-                            connection: WebSocketHubHandler.Connection(
-                                endpoint: acceptance.hub.endpoint, connectionId: acceptance.connectionId,
-                                user: acceptance.user, request: acceptance.request,
-                                closeTimeout: acceptance.hub.options.webSocketCloseTimeout,
-                                onQuiesce: { host.quiesce() }),
-                            logger: connectionLogger)
-                        try channel.pipeline.syncOperations.addHandler(WebSocketRawWriter(), position: .first)
-                        try channel.pipeline.syncOperations.addHandler(handler)
-                        return UpgradeResult.webSocket(channel)
+                        let connection = WebSocketHubHandler.Connection(
+                            endpoint: acceptance.hub.endpoint, connectionId: acceptance.connectionId,
+                            user: acceptance.user, request: acceptance.request,
+                            closeTimeout: acceptance.hub.options.webSocketCloseTimeout,
+                            onQuiesce: { host.quiesce() })
+                        switch acceptance.hub.options.webSocketDataPath {
+                        case .channelHandler:
+                            let handler = WebSocketHubHandler(
+                                eventLoop: channel.eventLoop, connection: connection, logger: connectionLogger)
+                            try channel.pipeline.syncOperations.addHandler(WebSocketRawWriter(), position: .first)
+                            try channel.pipeline.syncOperations.addHandler(handler)
+                            return UpgradeResult.webSocket(channel)
+                        case .asyncWriter:
+                            // As HummingbirdWebSocket's upgrade channel does, then its handler runs
+                            // in `handle(value:)`.
+                            try channel.pipeline.syncOperations.addHandler(
+                                WebSocketQuiesceHandler(onQuiesce: { host.quiesce() }))
+                            let asyncChannel = try NIOAsyncChannel<WebSocketFrame, WebSocketFrame>(
+                                wrappingChannelSynchronously: channel,
+                                configuration: .init(isOutboundHalfClosureEnabled: true))
+                            let transport = AsyncWebSocketHubTransport(
+                                asyncChannel: asyncChannel, connection: connection,
+                                maximumFrameSize: host.maximumWebSocketFrameSize, logger: connectionLogger)
+                            return UpgradeResult.asyncWebSocket(transport)
+                        }
                     }
                 })
 
@@ -139,6 +157,8 @@ public struct HubHTTPChannel: ServerChildChannel, HTTPChannelHandler {
                 await writeRefusal(response, to: http1, logger: logger)
             case .webSocket(let channel):
                 try await channel.closeFuture.get()
+            case .asyncWebSocket(let transport):
+                await transport.run()
             }
         } catch let error as ChannelError where error == .inputClosed {
             logger.trace("Upgrade failed as input was closed")
