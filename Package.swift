@@ -118,6 +118,7 @@ let package = Package(
                 "LearningHub",
                 "HubProtocol",
                 "HubTransports",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -22,43 +22,15 @@ struct APINodeCommand: AsyncParsableCommand {
     @Option(help: "The port to listen on; 0 picks a free port.")
     var port: Int = 5280
 
-    @Option(help: "The address to bind.")
-    var host: String = "127.0.0.1"
-
-    @Option(
-        help: "A Redis URL for the backplane (accepted; the backplane is not wired yet, so the node runs in memory).")
-    var redis: String?
-
-    @Option(
-        name: .customLong("websocket-path"),
-        help:
-            "What drives hub WebSocket data: 'handler' (an NIO channel handler, the default) or 'async' (Hummingbird's async WebSocket writer)."
-    )
-    var webSocketPath: HubWebSocketDataPath = .channelHandler
-
-    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
-    var logLevel: String = "info"
+    @OptionGroup var node: NodeCommandOptions
 
     func validate() throws {
-        guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535.") }
-        guard NodeCommandSupport.logger(label: "api-node", level: logLevel) != nil else {
-            throw ValidationError("Unknown --log-level '\(logLevel)'.")
-        }
+        try node.validate(port: port)
     }
 
     func run() async throws {
-        let logger = NodeCommandSupport.logger(label: "api-node", level: logLevel)!
-        var options = LearningHubNodeOptions(port: port, logger: logger)
-        options.host = host
-        options.redisURL = redis
-        options.webSocketDataPath = webSocketPath
-        let host = self.host
-        let app = APINode.makeApplication(options: options) { port in
-            NodeCommandSupport.announce(NodeCommandSupport.listeningLine(name: "api-node", host: host, port: port))
-        }
+        let app = APINode.makeApplication(
+            options: node.nodeOptions(name: "api-node", port: port), onListening: node.announcer(name: "api-node"))
         try await app.runService()
     }
 }
-
-/// `--websocket-path handler|async`.
-extension HubWebSocketDataPath: ExpressibleByArgument {}
