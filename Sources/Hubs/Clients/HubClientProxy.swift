@@ -37,15 +37,17 @@ public struct HubSingleClientProxy: Sendable {
         self.connectionId = connectionId
     }
 
+    /// Sends to this connection like any other proxy.
+    private var proxy: HubClientProxy { HubClientProxy(manager: manager, target: .connection(connectionId)) }
+
     /// Calls `method` on the client without waiting for anything.
     public func send<each A: Encodable & Sendable>(_ method: String, _ arguments: repeat each A) async throws {
-        try await send(method, arguments: HubArguments(repeat each arguments))
+        try await proxy.send(method, arguments: HubArguments(repeat each arguments))
     }
 
     /// Calls `method` on the client with ready-made arguments.
     public func send(_ method: String, arguments: HubArguments) async throws {
-        let message = SerializedHubMessage(.invocation(InvocationMessage(target: method, arguments: arguments)))
-        try await manager.send(message, to: .connection(connectionId))
+        try await proxy.send(method, arguments: arguments)
     }
 
     /// Calls `method` on the client and waits for the value its handler returns (a client result).
