@@ -84,22 +84,23 @@ struct HubContextAndOptionsTests {
             var options = HubOptions.forTests
             options.maximumParallelInvocationsPerClient = limit
             let running = Mutex((now: 0, most: 0))
-            let release = AsyncStream<Void>.makeStream()
+            // A gate rather than an AsyncStream: with the limit above 1, several methods wait at once,
+            // and an AsyncStream wakes only one of its concurrent readers.
+            let release = Gate()
             var hub = HubDefinition(name: "Parallel")
             hub.on("Hold") { (_: HubCallerContext) in
                 running.withLock {
                     $0.now += 1
                     $0.most = max($0.most, $0.now)
                 }
-                var iterator = release.stream.makeAsyncIterator()
-                await iterator.next()
+                await release.wait()
                 running.withLock { $0.now -= 1 }
             }
             let endpoint = HubEndpoint(definition: hub, options: options)
             let client = try await TestHubClient.connect(endpoint)
             for i in 0..<4 { client.send(.invocation(InvocationMessage(invocationId: "h\(i)", target: "Hold"))) }
             try await waitUntil { running.withLock { $0.now } == limit }
-            for _ in 0..<4 { release.continuation.yield() }
+            release.open()
             for i in 0..<4 { #expect(try await client.completion("h\(i)").error == nil) }
             #expect(running.withLock { $0.most } == limit)
         }
@@ -154,5 +155,30 @@ struct HubContextAndOptionsTests {
         client.send(.close(CloseMessage(error: "bye for now")))
         try await waitUntil { seen.withLock { $0 } != nil }
         #expect(seen.withLock { $0 } == "bye for now")
+    }
+}
+
+/// Holds every waiter until opened, then lets all of them (and later ones) through.
+final class Gate: Sendable {
+    private let state = Mutex<(open: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+
+    func wait() async {
+        await withCheckedContinuation { continuation in
+            let passed = state.withLock { state -> Bool in
+                if state.open { return true }
+                state.waiters.append(continuation)
+                return false
+            }
+            if passed { continuation.resume() }
+        }
+    }
+
+    func open() {
+        let waiters = state.withLock { state in
+            state.open = true
+            defer { state.waiters.removeAll() }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume() }
     }
 }

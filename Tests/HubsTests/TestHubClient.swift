@@ -229,6 +229,17 @@ final class TestHubClient: Sendable {
 
     /// Waits for the Completion of `id`, keeping other messages for later.
     func completion(_ id: String) async throws -> CompletionMessage {
+        // It may have arrived while an earlier wait was looking for another id.
+        let earlier = held.withLock { held -> CompletionMessage? in
+            guard
+                let index = held.firstIndex(where: {
+                    if case .message(.completion(let completion)) = $0 { return completion.invocationId == id }
+                    return false
+                }), case .message(.completion(let completion)) = held.remove(at: index)
+            else { return nil }
+            return completion
+        }
+        if let earlier { return earlier }
         while true {
             let event = try await transport.events.next()
             if case .message(.completion(let completion)) = event, completion.invocationId == id { return completion }
