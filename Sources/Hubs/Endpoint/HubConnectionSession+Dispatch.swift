@@ -32,7 +32,7 @@ extension HubConnectionSession {
         await withTaskGroup(of: Void.self) { group in
             var running = 0
             for await item in work {
-                connection.eventLoop.execute { self.workTaken() }
+                workTaken()
                 // Invocations still queued when the connection ended are dropped, not run.
                 if connection.isAborted { continue }
                 if item.inBackground {

@@ -60,8 +60,11 @@ public final class HubConnectionSession: @unchecked Sendable {
     /// Reasons reading is paused now: full upload buffers, and a full invocation queue.
     private var pauses = 0
     /// Invocations read but not yet taken by the connection's task.
-    private var queuedWork = 0
-    private var pausedForWork = false
+    /// Counted with atomics so the connection's task needs no hop to the event loop per
+    /// invocation; it hops only to resume reading.
+    private let queuedWork = Atomic<Int>(0)
+    /// Whether a full queue paused reading; whoever flips it back to `false` resumes reading.
+    private let pausedForWork = Atomic<Bool>(false)
     /// Why the connection ended, for `onDisconnected`; read by the task after the work stream ends.
     private(set) var disconnectError: (any Error)?
     private var work: AsyncStream<Work>.Continuation?
@@ -293,13 +296,17 @@ public final class HubConnectionSession: @unchecked Sendable {
     /// pipelined calls flowing).
     private var workLimit: Int { max(8, 4 * options.maximumParallelInvocationsPerClient) }
 
-    /// The connection's task took an invocation (hopped to the event loop).
+    /// The connection's task took an invocation (called from that task, not the event loop).
     func workTaken() {
-        queuedWork -= 1
-        if pausedForWork && queuedWork <= workLimit / 2 {
-            pausedForWork = false
-            resumeReading()
+        let left = queuedWork.subtract(1, ordering: .acquiringAndReleasing).newValue
+        if left <= workLimit / 2, unpauseForWork() {
+            ticker.eventLoop.execute { self.resumeReading() }
         }
+    }
+
+    /// Clears the full-queue pause; `true` for the one caller that cleared it.
+    private func unpauseForWork() -> Bool {
+        pausedForWork.compareExchange(expected: true, desired: false, ordering: .acquiringAndReleasing).exchanged
     }
 
     /// Drops the sources of streams an invocation no longer reads (on the event loop).
@@ -325,10 +332,13 @@ public final class HubConnectionSession: @unchecked Sendable {
                 return false
             }
         }
-        queuedWork += 1
-        if queuedWork > workLimit && !pausedForWork {
-            pausedForWork = true
+        let queued = queuedWork.add(1, ordering: .acquiringAndReleasing).newValue
+        if queued > workLimit && !pausedForWork.load(ordering: .acquiring) {
+            pausedForWork.store(true, ordering: .releasing)
             pauseReading()
+            // The task may have drained the queue since the count above; then nobody else would
+            // resume reading.
+            if queuedWork.load(ordering: .acquiring) <= workLimit / 2, unpauseForWork() { resumeReading() }
         }
         work?.yield(
             Work(
