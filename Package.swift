@@ -114,6 +114,8 @@ let package = Package(
         .target(
             name: "LearningHubNodes",
             dependencies: [
+                "HubBackplane",
+                "RedisClient",
                 "Hubs",
                 "LearningHub",
                 "HubProtocol",
@@ -122,6 +124,7 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(
@@ -218,8 +221,15 @@ let package = Package(
         .target(
             name: "HubBackplane",
             dependencies: [
+                "Hubs",
+                "HubProtocol",
                 "MessagePack",
+                "RedisClient",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .testTarget(

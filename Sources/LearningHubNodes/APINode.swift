@@ -24,9 +24,9 @@ public enum APINode {
     public static func makeApplication(
         options: LearningHubNodeOptions, onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
-        let (endpoint, host) = LearningHubNode.makeHub(options)
-        let router = LearningHubNode.makeRouter(host: host)
-        let context = endpoint.context
+        let parts = LearningHubNode.makeHub(options)
+        let router = LearningHubNode.makeRouter(parts)
+        let context = parts.endpoint.context
         router.post("/api/messages") { request, _ -> Response in
             await sendMessage(request, context: context)
         }
@@ -41,7 +41,7 @@ public enum APINode {
                 LearningHubNode.jsonError(.notFound, "No such API route.")
             }
         }
-        return LearningHubNode.makeApplication(router: router, host: host, options: options, onListening: onListening)
+        return LearningHubNode.makeApplication(router: router, parts: parts, options: options, onListening: onListening)
     }
 
     /// A message request, checked.

@@ -1,9 +1,11 @@
+import HubBackplane
 import Hubs
-import LearningHub
 import HubTransports
 import Hummingbird
+import LearningHub
 import Logging
 import NIOCore
+import ServiceLifecycle
 
 /// The parts both sample nodes share: the LearningHub at `/learningHub`, `GET /health`, and the
 /// Hummingbird application around them.
@@ -11,42 +13,71 @@ enum LearningHubNode {
     /// The hub's path, as in the book's apps.
     static let hubPath = "/learningHub"
 
-    /// Makes the endpoint and a host serving it.
-    static func makeHub(_ options: LearningHubNodeOptions) -> (HubEndpoint, HubHost) {
-        if let redis = options.redisURL {
-            options.logger.warning(
-                "The Redis backplane is not available yet: connections stay on this node, in memory",
-                metadata: ["redis": "\(redis)"])
+    /// What a node is made of: the hub's endpoint, the host serving it, and the backplane when
+    /// the node has one.
+    struct Parts {
+        let endpoint: HubEndpoint
+        let host: HubHost
+        let backplane: RedisHubLifetimeManager?
+    }
+
+    /// Makes the endpoint, with the Redis backplane when `options.redis` is set, and a host
+    /// serving it.
+    static func makeHub(_ options: LearningHubNodeOptions) -> Parts {
+        let definition = LearningHub.definition()
+        let backplane = options.redis.map { redis in
+            RedisHubLifetimeManager(
+                hubName: definition.name,
+                options: RedisHubLifetimeManagerOptions(redis: redis, channelPrefix: options.channelPrefix),
+                logger: options.logger)
+        }
+        if let backplane {
+            options.logger.info(
+                "Redis backplane",
+                metadata: [
+                    "redis": "\(backplane.options.redis.url)", "server": "\(backplane.serverName)",
+                    "channels": "\(backplane.channels.all)",
+                ])
         }
         let endpoint = HubEndpoint(
-            definition: LearningHub.definition(), options: options.hubOptions, logger: options.logger)
+            definition: definition, options: options.hubOptions, lifetimeManager: backplane, logger: options.logger)
         let host = HubHost(logger: options.logger)
         var routeOptions = HubRouteOptions()
         routeOptions.webSocketDataPath = options.webSocketDataPath
         host.addHub(endpoint, at: hubPath, options: routeOptions)
-        return (endpoint, host)
+        return Parts(endpoint: endpoint, host: host, backplane: backplane)
     }
 
-    /// A router with the hub's HTTP requests and `GET /health`.
-    static func makeRouter(host: HubHost) -> Router<BasicRequestContext> {
+    /// A router with the hub's HTTP requests and `GET /health`: `{"status":"ok"}`, and with a
+    /// backplane `{"status":"ok"|"degraded","backplane":"…"}` — degraded (still 200: the node
+    /// serves its own clients) while Redis is unreachable.
+    static func makeRouter(_ parts: Parts) -> Router<BasicRequestContext> {
         let router = Router()
-        router.addHubs(host)
+        router.addHubs(parts.host)
+        let backplane = parts.backplane
         router.get("/health") { _, _ in
-            jsonResponse(.ok, "{\"status\":\"ok\"}")
+            guard let backplane else { return jsonResponse(.ok, "{\"status\":\"ok\"}") }
+            let status = backplane.isConnected ? "ok" : "degraded"
+            return jsonResponse(
+                .ok, "{\"status\":\"\(status)\",\"backplane\":\"\(backplane.connectionDescription)\"}")
         }
         return router
     }
 
     /// The application: HTTP/1.1 with the hub's WebSockets, the host as a service (so graceful
-    /// shutdown closes hub connections with a Close message).
+    /// shutdown closes hub connections with a Close message), and the backplane (shut down after
+    /// the host, so the connections' goodbyes still reach Redis).
     static func makeApplication(
-        router: Router<BasicRequestContext>, host: HubHost, options: LearningHubNodeOptions,
+        router: Router<BasicRequestContext>, parts: Parts, options: LearningHubNodeOptions,
         onListening: @escaping @Sendable (Int) async -> Void
     ) -> Application<RouterResponder<BasicRequestContext>> {
-        Application(
-            router: router, server: .hubs(host),
+        var services: [any Service] = []
+        if let backplane = parts.backplane { services.append(backplane) }
+        services.append(parts.host)
+        return Application(
+            router: router, server: .hubs(parts.host),
             configuration: ApplicationConfiguration(address: .hostname(options.host, port: options.port)),
-            services: [host],
+            services: services,
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? options.port) },
             logger: options.logger)
     }

@@ -1,6 +1,7 @@
 import HubTransports
 import Hubs
 import Logging
+import RedisClient
 
 /// What both sample nodes take from their command lines.
 public struct LearningHubNodeOptions: Sendable {
@@ -8,9 +9,11 @@ public struct LearningHubNodeOptions: Sendable {
     public var host: String = "127.0.0.1"
     /// The port to bind; 0 picks a free one (reported through `onListening`).
     public var port: Int
-    /// A Redis URL for the backplane. Accepted, but the backplane comes in a later change: the
-    /// node logs a warning and keeps its connections in memory.
-    public var redisURL: String?
+    /// The Redis backplane's server (the bundled broker or any Redis); `nil` keeps the hub's
+    /// connections in memory on this node alone.
+    public var redis: RedisClientConfiguration?
+    /// StackExchange.Redis's `ChannelPrefix` for the backplane's channels ("" for none).
+    public var channelPrefix = ""
     /// The hub's options (ASP.NET Core's defaults).
     public var hubOptions = HubOptions()
     /// What drives the hub's WebSocket data: the NIO channel handler (default) or Hummingbird's

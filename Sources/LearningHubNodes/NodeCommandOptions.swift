@@ -1,6 +1,7 @@
 import ArgumentParser
 import HubTransports
 import Logging
+import RedisClient
 
 /// The flags both node commands take besides `--port` (whose default differs per node).
 public struct NodeCommandOptions: ParsableArguments {
@@ -8,8 +9,15 @@ public struct NodeCommandOptions: ParsableArguments {
     public var host: String = "127.0.0.1"
 
     @Option(
-        help: "A Redis URL for the backplane (accepted; the backplane is not wired yet, so the node runs in memory).")
+        help:
+            "The Redis backplane's URL (redis://[user:password@]host:port[/db], rediss:// for TLS, unix:///path): the bundled broker or any Redis. Without it the node runs alone, in memory."
+    )
     public var redis: String?
+
+    @Option(
+        name: .customLong("channel-prefix"),
+        help: "A prefix for every backplane channel, as StackExchange.Redis's ChannelPrefix (no separator is added).")
+    public var channelPrefix: String = ""
 
     @Option(
         name: .customLong("websocket-path"),
@@ -30,6 +38,13 @@ public struct NodeCommandOptions: ParsableArguments {
         guard NodeCommandSupport.logger(label: "node", level: logLevel) != nil else {
             throw ValidationError("Unknown --log-level '\(logLevel)'.")
         }
+        if let redis {
+            do {
+                _ = try RedisURL(redis)
+            } catch {
+                throw ValidationError("Invalid --redis URL: \(error.message)")
+            }
+        }
     }
 
     /// The node's options, logging under `name`.
@@ -37,7 +52,8 @@ public struct NodeCommandOptions: ParsableArguments {
         let logger = NodeCommandSupport.logger(label: name, level: logLevel) ?? Logger(label: name)
         var options = LearningHubNodeOptions(port: port, logger: logger)
         options.host = host
-        options.redisURL = redis
+        options.redis = redis.flatMap { try? RedisClientConfiguration($0) }
+        options.channelPrefix = channelPrefix
         options.webSocketDataPath = webSocketPath
         return options
     }

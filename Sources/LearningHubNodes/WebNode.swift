@@ -14,9 +14,9 @@ public enum WebNode {
     public static func makeApplication(
         options: LearningHubNodeOptions, onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
-        let (endpoint, host) = LearningHubNode.makeHub(options)
-        let router = LearningHubNode.makeRouter(host: host)
-        let context = endpoint.context
+        let parts = LearningHubNode.makeHub(options)
+        let router = LearningHubNode.makeRouter(parts)
+        let context = parts.endpoint.context
         let logger = options.logger
         router.get("/") { _, _ -> Response in
             do {
@@ -29,7 +29,7 @@ public enum WebNode {
                 status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
                 body: ResponseBody(byteBuffer: ByteBuffer(string: indexPage)))
         }
-        return LearningHubNode.makeApplication(router: router, host: host, options: options, onListening: onListening)
+        return LearningHubNode.makeApplication(router: router, parts: parts, options: options, onListening: onListening)
     }
 
     /// A minimal page: it opens a WebSocket to the hub without negotiating (JSON protocol) and

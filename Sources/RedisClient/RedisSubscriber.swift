@@ -4,6 +4,7 @@ import NIOCore
 import NIOPosix
 import RESP
 import ServiceLifecycle
+import Synchronization
 
 /// A pub/sub connection built for fan-out: channels, patterns and shard channels, each
 /// subscribed once on the server however many local handlers share it, with messages handed to
@@ -55,6 +56,7 @@ public final class RedisSubscriber: Sendable, Service {
     private let registry: NIOLoopBoundBox<Registry>
     private let logger: Logger
     private let received: Counter
+    private let nextID = Atomic<Int>(1)
 
     final class Registry {
         struct Entry {
@@ -67,7 +69,6 @@ public final class RedisSubscriber: Sendable, Service {
             var waiters: [EventLoopPromise<Void>] = []
         }
         var entries: [Kind: [ByteBuffer: Entry]] = [.channel: [:], .pattern: [:], .shardChannel: [:]]
-        var nextID = 1
         /// Completed when every entry of the resubscription after a connect is confirmed.
         var allConfirmed: [EventLoopPromise<Void>] = []
         /// How many entries the resubscription still waits for.
@@ -192,7 +193,7 @@ public final class RedisSubscriber: Sendable, Service {
         // The first subscription of a subscriber nobody connected yet connects it.
         if manager.state == .idle { _ = try await manager.start().get() }
         let (subscription, confirmed) = try await eventLoop.submit {
-            try self.register(kind, names, handler: handler)
+            try self.registerOnLoop(kind, names, handler: handler)
         }.get()
         do {
             try await confirmed.get()
@@ -207,7 +208,7 @@ public final class RedisSubscriber: Sendable, Service {
     /// the server, and this returns once the server has confirmed that (or the connection is gone,
     /// or the command timeout passed).
     public func unsubscribe(_ subscription: RedisSubscription) async {
-        try? await eventLoop.flatSubmit { self.deregister(subscription) }.get()
+        try? await eventLoop.flatSubmit { self.deregisterOnLoop(subscription) }.get()
     }
 
     /// The messages of `names` as an async sequence; ending the iteration (or dropping the
@@ -220,7 +221,7 @@ public final class RedisSubscriber: Sendable, Service {
         }
         continuation.onTermination = { [weak self] _ in
             guard let self else { return }
-            self.eventLoop.execute { self.deregister(subscription) }
+            self.eventLoop.execute { self.deregisterOnLoop(subscription) }
         }
         return RedisMessageSequence(stream: stream, subscription: subscription)
     }
@@ -240,6 +241,35 @@ public final class RedisSubscriber: Sendable, Service {
         }
     }
 
+    /// Subscribes `handler` to `names` in call order, without waiting and without failing for a
+    /// missing connection: for interest that must outlive outages (a backplane's channels).
+    ///
+    /// The registration is queued on the event loop at once, so a ``register(_:_:handler:)`` and a
+    /// ``deregister(_:)`` of the same name called one after the other (from one thread, or under
+    /// one lock) reach the server in that order. The future succeeds when the server has confirmed
+    /// every name; at once while disconnected; or when the connection is lost before confirming.
+    /// In the last two cases the subscription is kept and made on the next connection. It fails
+    /// only when the subscriber is closed.
+    public func register(
+        _ kind: Kind = .channel, _ names: [ByteBuffer], handler: @escaping Handler
+    ) -> (RedisSubscription, EventLoopFuture<Void>) {
+        precondition(!names.isEmpty, "register needs at least one name")
+        let id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
+        let subscription = RedisSubscription(id: id, kind: kind, names: names)
+        let confirmed = eventLoop.submit {
+            self.registerKeepingInterest(subscription, handler: handler)
+        }.flatMap { $0 }
+        return (subscription, confirmed)
+    }
+
+    /// Removes a subscription in call order (see ``register(_:_:handler:)``); the future succeeds
+    /// once the server has confirmed the unsubscribe, or the connection is gone, or the command
+    /// timeout passed.
+    @discardableResult
+    public func deregister(_ subscription: RedisSubscription) -> EventLoopFuture<Void> {
+        eventLoop.flatSubmit { self.deregisterOnLoop(subscription) }
+    }
+
     /// How many names the server is asked to keep subscribed, per kind (for health endpoints).
     public func subscribedNameCount() async -> [Kind: Int] {
         (try? await eventLoop.submit {
@@ -249,7 +279,7 @@ public final class RedisSubscriber: Sendable, Service {
 
     // MARK: - On the event loop
 
-    private func register(
+    private func registerOnLoop(
         _ kind: Kind, _ names: [ByteBuffer], handler: @escaping Handler
     ) throws
         -> (RedisSubscription, EventLoopFuture<Void>)
@@ -266,8 +296,7 @@ public final class RedisSubscriber: Sendable, Service {
                 break
             }
         }
-        let id = registry.nextID
-        registry.nextID += 1
+        let id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
         var waits: [EventLoopFuture<Void>] = []
         var toSend: [ByteBuffer] = []
         for name in Set(names) {
@@ -301,8 +330,42 @@ public final class RedisSubscriber: Sendable, Service {
         return (RedisSubscription(id: id, kind: kind, names: names), confirmed)
     }
 
+    private func registerKeepingInterest(
+        _ subscription: RedisSubscription, handler: @escaping Handler
+    ) -> EventLoopFuture<Void> {
+        guard manager.state != .closed else {
+            return eventLoop.makeFailedFuture(RedisClientError(.clientClosed, "the subscriber is closed"))
+        }
+        let registry = self.registry.value
+        let connection = manager.connection
+        var waits: [EventLoopFuture<Void>] = []
+        var toSend: [ByteBuffer] = []
+        for name in Set(subscription.names) {
+            var entry = registry.entries[subscription.kind]![name] ?? Registry.Entry()
+            entry.handlers[subscription.id] = handler
+            if connection != nil && !entry.confirmed {
+                let promise = eventLoop.makePromise(of: Void.self)
+                entry.waiters.append(promise)
+                waits.append(promise.futureResult)
+                if !entry.sent {
+                    entry.sent = true
+                    toSend.append(name)
+                }
+            }
+            registry.entries[subscription.kind]![name] = entry
+        }
+        guard let connection else { return eventLoop.makeSucceededVoidFuture() }
+        if !toSend.isEmpty { send(subscription.kind.subscribe, toSend, on: connection) }
+        guard !waits.isEmpty else { return eventLoop.makeSucceededVoidFuture() }
+        // Done at the confirmations, or when this connection goes (the next one subscribes again).
+        let done = eventLoop.makePromise(of: Void.self)
+        EventLoopFuture.andAllComplete(waits, on: eventLoop).whenComplete { _ in done.succeed(()) }
+        connection.closeFuture.whenComplete { _ in done.succeed(()) }
+        return done.futureResult
+    }
+
     @discardableResult
-    private func deregister(_ subscription: RedisSubscription) -> EventLoopFuture<Void> {
+    private func deregisterOnLoop(_ subscription: RedisSubscription) -> EventLoopFuture<Void> {
         let registry = self.registry.value
         var toSend: [ByteBuffer] = []
         for name in Set(subscription.names) {

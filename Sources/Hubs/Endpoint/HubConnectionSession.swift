@@ -397,6 +397,7 @@ public final class HubConnectionSession: @unchecked Sendable {
     }
 
     func logSerializationFailure(_ error: any Error) {
+        endpoint.metrics.messagesDropped.increment()
         logger.error("A hub message could not be serialized", metadata: ["error": "\(error)"])
     }
 

@@ -111,11 +111,15 @@ public final class HubEndpoint: Sendable {
 struct HubMetrics: Sendable {
     let connections: Meter
     let slowConsumerDisconnects: Counter
+    let messagesDropped: Counter
 
     init(hub: String, factory: any MetricsFactory) {
         connections = Meter(label: "switchboard_hub_connections", dimensions: [("hub", hub)], factory: factory)
         slowConsumerDisconnects = Counter(
             label: "switchboard_hub_slow_consumer_disconnects", dimensions: [("hub", hub)], factory: factory)
+        messagesDropped = Counter(
+            label: "switchboard_hub_messages_dropped", dimensions: [("hub", hub), ("reason", "serialization")],
+            factory: factory)
     }
 }
 

@@ -55,6 +55,12 @@ public final class InMemoryHubLifetimeManager: HubLifetimeManager {
     }
 
     public func send(_ message: SerializedHubMessage, to target: HubSendTarget) async throws {
+        deliver(message, to: target)
+    }
+
+    /// Hands `message` to this node's connections that `target` names, without waiting: each
+    /// event loop's share is queued on that loop (a backplane delivers what it receives this way).
+    public func deliver(_ message: SerializedHubMessage, to target: HubSendTarget) {
         switch target {
         case .all(let excluding):
             for shard in shards() {
@@ -129,7 +135,8 @@ public final class InMemoryHubLifetimeManager: HubLifetimeManager {
         index.withLock { $0.shardList }
     }
 
-    private func connection(_ id: String) -> HubConnection? {
+    /// The connection with `id`, when it is on this node.
+    public func connection(_ id: String) -> HubConnection? {
         index.withLock { $0.connections[id] }
     }
 
