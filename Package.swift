@@ -319,8 +319,14 @@ let package = Package(
             dependencies: [
                 "HubBackplane",
                 "HubProtocol",
+                "HubTestSupport",
+                "HubTransports",
+                "Hubs",
                 "MessagePack",
+                "RedisClient",
                 "TestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),

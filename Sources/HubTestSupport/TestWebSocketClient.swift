@@ -122,6 +122,24 @@ public final class TestWebSocketClient: Sendable {
     }
 }
 
+extension TestWebSocketClient {
+    /// The next text frame as a string.
+    public func nextText(timeout: Duration = .seconds(10)) async throws -> String {
+        let frame = try await nextData(timeout: timeout)
+        return String(decoding: frame.payload, as: UTF8.self)
+    }
+
+    /// The next JSON hub message that is not a Ping, without its record separator.
+    public func nextMessage(timeout: Duration = .seconds(10)) async throws -> String {
+        while true {
+            let text = try await nextText(timeout: timeout)
+            for part in text.split(separator: "\u{1e}") where part != "{\"type\":6}" {
+                return String(part)
+            }
+        }
+    }
+}
+
 /// The client's pipeline: HTTP response head first, then unmasked server frames.
 private final class TestWebSocketHandler: ChannelInboundHandler, @unchecked Sendable {
     // @unchecked: touched on the channel's event loop only.

@@ -153,13 +153,20 @@ final class RedisConnectionManager: Sendable {
             let error = RedisClientError(.clientClosed, "the client is closed")
             for waiter in m.waiters { waiter.fail(error) }
             m.waiters = []
-            self.observers.withLockedValue { observers in
-                for continuation in observers.values { continuation.finish() }
-                observers = [:]
-            }
+            self.finishObservers()
             guard let connection else { return self.eventLoop.makeSucceededVoidFuture() }
             return connection.channel.close().recover { _ in }
         }
+    }
+
+    /// Ends every state stream. Outside the lock: finishing runs the stream's termination
+    /// handler, which takes the lock to remove its observer.
+    private func finishObservers() {
+        let continuations = observers.withLockedValue { observers in
+            defer { observers = [:] }
+            return Array(observers.values)
+        }
+        for continuation in continuations { continuation.finish() }
     }
 
     private func setState(_ state: RedisClientState) {
@@ -235,10 +242,7 @@ final class RedisConnectionManager: Sendable {
             setState(.closed)
             for waiter in m.waiters { waiter.fail(error) }
             m.waiters = []
-            observers.withLockedValue { observers in
-                for continuation in observers.values { continuation.finish() }
-                observers = [:]
-            }
+            finishObservers()
             return
         }
         m.attempt += 1

@@ -70,24 +70,6 @@ enum TestHub {
     }
 }
 
-extension TestWebSocketClient {
-    /// The next text frame as a string.
-    func nextText(timeout: Duration = .seconds(10)) async throws -> String {
-        let frame = try await nextData(timeout: timeout)
-        return String(decoding: frame.payload, as: UTF8.self)
-    }
-
-    /// The next JSON hub message that is not a Ping, without its record separator.
-    func nextMessage(timeout: Duration = .seconds(10)) async throws -> String {
-        while true {
-            let text = try await nextText(timeout: timeout)
-            for part in text.split(separator: "\u{1e}") where part != "{\"type\":6}" {
-                return String(part)
-            }
-        }
-    }
-}
-
 extension HubRouteOptions {
     /// The default options with `path` driving WebSocket data.
     static func dataPath(_ path: HubWebSocketDataPath) -> HubRouteOptions {

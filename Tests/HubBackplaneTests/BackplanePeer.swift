@@ -1,0 +1,120 @@
+import Foundation
+import HubProtocol
+import HubTestSupport
+import NIOCore
+import Synchronization
+
+/// A hub client over a real WebSocket for backplane tests: it knows its connection id, reads hub
+/// messages one at a time (several in one frame included) and skips Pings.
+final class BackplanePeer: Sendable {
+    let socket: TestWebSocketClient
+    let id: String
+    let hubProtocol: any HubProtocol
+    private let pending = Mutex<[HubMessage]>([])
+    private let decoder: Mutex<HubMessageDecoder>
+
+    private init(socket: TestWebSocketClient, id: String, hubProtocol: any HubProtocol) {
+        self.socket = socket
+        self.id = id
+        self.hubProtocol = hubProtocol
+        self.decoder = Mutex(HubMessageDecoder(hubProtocol: hubProtocol, maximumMessageSize: nil))
+    }
+
+    static func connect(port: Int, user: String?, protocolName: String) async throws -> BackplanePeer {
+        let query = user.map { "?user=\($0)" } ?? ""
+        let socket = try await TestWebSocketClient.connect(port: port, path: BackplaneTestNode.path + query)
+        try await socket.sendHandshake(protocolName)
+        let reply = try await socket.nextData(timeout: .seconds(60))
+        guard reply.payload == Array("{}\u{1e}".utf8) else {
+            throw TestTimeoutError(description: "handshake refused: \(String(decoding: reply.payload, as: UTF8.self))")
+        }
+        let hubProtocol: any HubProtocol = protocolName == "json" ? JSONHubProtocol() : MessagePackHubProtocol()
+        let probe = BackplanePeer(socket: socket, id: "", hubProtocol: hubProtocol)
+        // A blocking call is answered after onConnected, so the connection is registered (and its
+        // channel subscribed) when this returns.
+        let id = try await probe.call("WhoAmI").decode(String.self)
+        return BackplanePeer(socket: socket, id: id, hubProtocol: hubProtocol)
+    }
+
+    /// Sends an invocation without an id (no Completion comes back).
+    func send(_ target: String, _ arguments: any Encodable & Sendable...) async throws {
+        try await write(
+            .invocation(InvocationMessage(target: target, arguments: HubArguments(arguments.map { HubValue($0) }))))
+    }
+
+    /// Invokes `target` and returns its result once its Completion arrives (so whatever it sent has
+    /// been published); fails on an error Completion.
+    @discardableResult
+    func call(_ target: String, _ arguments: any Encodable & Sendable...) async throws -> HubValue {
+        let invocationId = "call-\(UInt32.random(in: 0...UInt32.max))"
+        try await write(
+            .invocation(
+                InvocationMessage(
+                    invocationId: invocationId, target: target, arguments: HubArguments(arguments.map { HubValue($0) }))))
+        // Messages that arrive before the Completion are kept, in order, for `next()`.
+        var held: [HubMessage] = []
+        let completion: CompletionMessage
+        while true {
+            let message = try await next()
+            if case .completion(let c) = message, c.invocationId == invocationId {
+                completion = c
+                break
+            }
+            held.append(message)
+        }
+        pending.withLock { $0.insert(contentsOf: held, at: 0) }
+        switch completion.outcome {
+        case .void: return .null
+        case .result(let value): return value
+        case .error(let text): throw TestTimeoutError(description: "\(target) failed: \(text)")
+        }
+    }
+
+    func write(_ message: HubMessage) async throws {
+        let bytes = try hubProtocol.serialize(message)
+        let opcode = hubProtocol.transferFormat == .text ? TestWebSocketClient.text : TestWebSocketClient.binary
+        try await socket.send(opcode: opcode, Array(bytes.readableBytesView))
+    }
+
+    /// The next hub message that is not a Ping.
+    func next(timeout: Duration = .seconds(60)) async throws -> HubMessage {
+        while true {
+            if let message = pending.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) {
+                if case .ping = message { continue }
+                return message
+            }
+            let frame = try await socket.nextData(timeout: timeout)
+            var buffer = ByteBuffer(bytes: frame.payload)
+            let messages = try decoder.withLock { decoder -> [HubMessage] in
+                var messages: [HubMessage] = []
+                while let message = try decoder.next(&buffer) { messages.append(message) }
+                return messages
+            }
+            pending.withLock { $0.append(contentsOf: messages) }
+        }
+    }
+
+    /// The text of the next message, which must be `Receive(text)`.
+    func nextReceived(timeout: Duration = .seconds(60)) async throws -> String {
+        let message = try await next(timeout: timeout)
+        guard case .invocation(let invocation) = message, invocation.target == "Receive",
+            invocation.arguments.count == 1
+        else { throw TestTimeoutError(description: "expected Receive, got \(message)") }
+        return try invocation.arguments[0].decode(String.self)
+    }
+
+    /// Checks that nothing else arrived before `marker`: broadcasts the marker from `sender` and
+    /// returns the texts this peer received before it (empty when exactly what was expected came).
+    func drain(until marker: String) async throws -> [String] {
+        var extra: [String] = []
+        while true {
+            let text = try await nextReceived()
+            if text == marker { return extra }
+            extra.append(text)
+        }
+    }
+
+    func disconnect() async {
+        await socket.disconnect()
+    }
+}
