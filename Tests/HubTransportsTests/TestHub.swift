@@ -33,8 +33,9 @@ enum TestHub {
 
     /// Runs a server hosting the test hub and gives `body` its port.
     static func withServer<Result: Sendable>(
-        hubOptions: HubOptions = HubOptions(), routeOptions: HubRouteOptions = HubRouteOptions(),
-        authenticate: HubAuthenticator? = nil, _ body: (Int) async throws -> Result
+        definition: HubDefinition = TestHub.definition, hubOptions: HubOptions = HubOptions(),
+        routeOptions: HubRouteOptions = HubRouteOptions(), authenticate: HubAuthenticator? = nil,
+        _ body: (Int) async throws -> Result
     ) async throws -> Result {
         var logger = Logger(label: "hub-transports-test")
         logger.logLevel = .warning

@@ -294,4 +294,24 @@ struct WebSocketTransportTests {
             }
         }
     }
+
+    @Test(
+        "A client that vanishes (TCP closed, no close frame) is cleaned up at once",
+        arguments: HubWebSocketDataPath.allCases)
+    func vanishedClientIsCleanedUp(path: HubWebSocketDataPath) async throws {
+        let disconnected = TestEventQueue<String>()
+        var definition = TestHub.definition
+        definition.onDisconnected { (hub: HubCallerContext, _: (any Error)?) in
+            disconnected.push(hub.connectionId)
+        }
+        try await TestHub.withServer(definition: definition, routeOptions: .dataPath(path)) { port in
+            let client = try await TestHub.connect(port: port)
+            try await client.sendText(#"{"type":1,"invocationId":"1","target":"Echo","arguments":["hi"]}"# + "\u{1e}")
+            #expect(try await client.nextMessage() == #"{"type":3,"invocationId":"1","result":"hi"}"#)
+            await client.disconnect()
+            // Before the fix the server allowed half-closure and never noticed: only a write or the
+            // client timeout (30 s) ended the connection.
+            _ = try await disconnected.next(timeout: .seconds(10))
+        }
+    }
 }

@@ -157,10 +157,10 @@ public final class RedisHubLifetimeManager: HubLifetimeManager, Service {
         "publisher \(publisher.state), subscriber \(subscriber.state)"
     }
 
-    /// How many channels this node keeps subscribed for its connections, groups and users (the
-    /// four node channels not counted).
-    public var interestChannelCount: Int {
-        state.withLock { $0.interest.count }
+    /// The channels this node keeps subscribed for its connections, groups and users, with how
+    /// many local connections need each (the four node channels are not listed).
+    public var interestChannels: [String: Int] {
+        state.withLock { $0.interest.mapValues(\.count) }
     }
 
     /// The members of `group` on this node.

@@ -156,6 +156,13 @@ final class WebSocketHubHandler: ChannelDuplexHandler, HubTransport, @unchecked 
             connection.onQuiesce()
             return
         }
+        if let event = event as? ChannelEvent, event == .inputClosed {
+            // The client closed its side without a close frame (it vanished). The server allows
+            // half-closure for HTTP, so nothing else would end this channel until a write failed.
+            finish()
+            context.close(promise: nil)
+            return
+        }
         context.fireUserInboundEventTriggered(event)
     }
 
