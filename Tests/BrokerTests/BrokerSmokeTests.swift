@@ -12,4 +12,12 @@ import TestSupport
         await connection.close()
         try await broker.stop()
     }
+
+    @Test("stopping a stopped broker returns at once")
+    func stopTwice() async throws {
+        let broker = try await TestBroker.start()
+        try await broker.stop()
+        // The second call used to schedule on the shut-down event loop and never return.
+        try await broker.stop()
+    }
 }

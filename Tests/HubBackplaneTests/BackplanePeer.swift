@@ -20,9 +20,12 @@ final class BackplanePeer: Sendable {
         self.decoder = Mutex(HubMessageDecoder(hubProtocol: hubProtocol, maximumMessageSize: nil))
     }
 
-    static func connect(port: Int, user: String?, protocolName: String) async throws -> BackplanePeer {
+    static func connect(
+        port: Int, path: String = BackplaneTestNode.path, user: String? = nil, protocolName: String = "json",
+        learnId: Bool = true
+    ) async throws -> BackplanePeer {
         let query = user.map { "?user=\($0)" } ?? ""
-        let socket = try await TestWebSocketClient.connect(port: port, path: BackplaneTestNode.path + query)
+        let socket = try await TestWebSocketClient.connect(port: port, path: path + query)
         try await socket.sendHandshake(protocolName)
         let reply = try await socket.nextData(timeout: .seconds(60))
         guard reply.payload == Array("{}\u{1e}".utf8) else {
@@ -30,6 +33,7 @@ final class BackplanePeer: Sendable {
         }
         let hubProtocol: any HubProtocol = protocolName == "json" ? JSONHubProtocol() : MessagePackHubProtocol()
         let probe = BackplanePeer(socket: socket, id: "", hubProtocol: hubProtocol)
+        guard learnId else { return probe }
         // A blocking call is answered after onConnected, so the connection is registered (and its
         // channel subscribed) when this returns.
         let id = try await probe.call("WhoAmI").decode(String.self)
@@ -95,21 +99,21 @@ final class BackplanePeer: Sendable {
     }
 
     /// The text of the next message, which must be `Receive(text)`.
-    func nextReceived(timeout: Duration = .seconds(60)) async throws -> String {
+    func nextReceived(_ target: String = "Receive", timeout: Duration = .seconds(60)) async throws -> String {
         let message = try await next(timeout: timeout)
-        guard case .invocation(let invocation) = message, invocation.target == "Receive",
+        guard case .invocation(let invocation) = message, invocation.target == target,
             invocation.arguments.count == 1
         else { throw TestTimeoutError(description: "expected Receive, got \(message)") }
         return try invocation.arguments[0].decode(String.self)
     }
 
-    /// Checks that nothing else arrived before `marker`: broadcasts the marker from `sender` and
-    /// returns the texts this peer received before it (empty when exactly what was expected came).
-    func drain(until marker: String) async throws -> [String] {
+    /// The texts of the `target` messages received before `marker` (a text equal to it, or a
+    /// LearningHub text ending in `Message: <marker>`).
+    func drain(until marker: String, target: String = "Receive") async throws -> [String] {
         var extra: [String] = []
         while true {
-            let text = try await nextReceived()
-            if text == marker { return extra }
+            let text = try await nextReceived(target)
+            if text == marker || text.hasSuffix("Message: \(marker)") { return extra }
             extra.append(text)
         }
     }

@@ -166,6 +166,24 @@ import TestSupport
         #expect(client.state == .closed)
         await server.stop()
     }
+
+    @Test("closing while another task watches the state ends that watch (no deadlock)")
+    func closeWhileStateIsObserved() async throws {
+        let broker = try await TestBroker.start()
+        let client = try Self.client(port: broker.port)
+        try await client.connect()
+        let watched = client.stateChanges()
+        let watcher = Task { () -> [RedisClientState] in
+            var seen: [RedisClientState] = []
+            for await state in watched { seen.append(state) }
+            return seen
+        }
+        // Finishing the watchers' streams used to run their termination handlers under the lock
+        // those handlers take: the event loop deadlocked (a crash in debug builds).
+        await client.close()
+        #expect(await watcher.value.last == .closed)
+        try await broker.stop()
+    }
 }
 
 /// A thread-safe counter for channel initializers.

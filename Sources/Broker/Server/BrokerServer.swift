@@ -23,6 +23,7 @@ public final class BrokerServer: Service, @unchecked Sendable {
 
     /// Whether `stopped` has completed (read by `deinit`, on any thread).
     private let hasStopped = NIOLockedValueBox(false)
+    private let isShutDown = NIOLockedValueBox(false)
 
     deinit {
         // A server dropped without `shutdown()` (a failed test, say) must not trip NIO's
@@ -129,6 +130,13 @@ public final class BrokerServer: Service, @unchecked Sendable {
 
     /// Stops the server and releases its thread (for embedders that call ``start()`` without ``run()``).
     public func shutdown() async throws {
+        // A second call would schedule on (and shut down again) a group that is gone: it must
+        // return at once instead.
+        let already = isShutDown.withLockedValue { done in
+            defer { done = true }
+            return done
+        }
+        guard !already else { return }
         stop()
         try await stopped.futureResult.get()
         try await group.shutdownGracefully()
