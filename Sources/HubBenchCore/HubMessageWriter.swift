@@ -37,19 +37,25 @@ public struct HubMessageWriter: Sendable {
         return marker + String(repeating: "x", count: minimumLength - marker.utf8.count)
     }
 
-    /// Writes a framed blocking Invocation of `target` with the one string argument `text`.
+    /// Writes a framed blocking Invocation of `target` with the string arguments `leading` (a
+    /// group name, say) and then `text`.
     ///
-    /// `target` and `text` are written as they are: the bench only passes ASCII letters, digits
-    /// and `:`, which need no JSON escaping.
-    public func writeInvocation(invocationID: UInt64, target: String, text: String, into buffer: inout ByteBuffer) {
+    /// Strings are written as they are: the bench only passes ASCII letters, digits and `:`,
+    /// which need no JSON escaping.
+    public func writeInvocation(
+        invocationID: UInt64, target: String, leading: [String] = [], text: String, into buffer: inout ByteBuffer
+    ) {
         switch wire {
         case .json:
             buffer.writeString(#"{"type":1,"invocationId":""#)
             buffer.writeString(String(invocationID))
             buffer.writeString(#"","target":""#)
             buffer.writeString(target)
-            buffer.writeString(#"","arguments":[""#)
-            buffer.writeString(text)
+            buffer.writeString(#"","arguments":["#)
+            for argument in leading {
+                buffer.writeString("\"" + argument + "\",")
+            }
+            buffer.writeString("\"" + text)
             buffer.writeString(#""]}"#)
             buffer.writeInteger(UInt8(0x1E))
         case .messagepack:
@@ -58,7 +64,8 @@ public struct HubMessageWriter: Sendable {
             body.writeBytes([0x96, 0x01, 0x80])
             Self.writeMessagePackString(String(invocationID), into: &body)
             Self.writeMessagePackString(target, into: &body)
-            body.writeInteger(UInt8(0x91))
+            body.writeInteger(UInt8(0x90 | (leading.count + 1)))
+            for argument in leading { Self.writeMessagePackString(argument, into: &body) }
             Self.writeMessagePackString(text, into: &body)
             body.writeInteger(UInt8(0x90))
             Self.writeVarInt(body.readableBytes, into: &buffer)

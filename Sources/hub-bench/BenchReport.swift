@@ -2,6 +2,7 @@ import Histogram
 
 /// The outcome of one run, and its two printed forms.
 struct BenchReport {
+    var scenario: String
     var nodes: [String]
     var protocolName: String
     var mode: SendMode
@@ -44,7 +45,7 @@ struct BenchReport {
 
     var summary: String {
         var lines: [String] = []
-        lines.append("hub-bench broadcast: \(nodes.joined(separator: " "))")
+        lines.append("hub-bench \(scenario): \(nodes.joined(separator: " "))")
         lines.append(
             "  protocol \(protocolName), \(modeText), warm-up \(format(warmup, 1)) s, measured \(format(duration, 1)) s"
         )
@@ -85,7 +86,7 @@ struct BenchReport {
     /// One `key=value` line for scripts; the first keys are the ones issue 6 names.
     var resultLine: String {
         var fields: [(String, String)] = [
-            ("scenario", "broadcast"), ("connections", "\(connectionsRequested)"), ("duration", format(duration, 3)),
+            ("scenario", scenario), ("connections", "\(connectionsRequested)"), ("duration", format(duration, 3)),
             ("sent", "\(sender.sentInWindow)"), ("delivered", "\(counters.delivered)"),
             ("delivered_per_s", format(deliveredPerSecond, 1)), ("p50_us", "\(percentile(latency, 50))"),
             ("p99_us", "\(percentile(latency, 99))"), ("errors", "\(errors)"),

@@ -4,7 +4,7 @@ import Histogram
 import NIOCore
 import NIOPosix
 
-/// One run of the broadcast scenario: connect, warm up, measure, drain, close, report.
+/// One run of the broadcast or group scenario: connect, warm up, measure, drain, close, report.
 struct BenchRun: Sendable {
     var nodes: [HubNode]
     var settings: ConnectionSettings
@@ -17,7 +17,11 @@ struct BenchRun: Sendable {
     var connectConcurrency: Int
     var threads: Int
     var messageSize: Int
+    /// The hub method the sender invokes and the arguments before the timed text:
+    /// `BroadcastMessage(text)`, or `SendToGroup(group, text)` for the group scenario.
     var target = "BroadcastMessage"
+    var leading: [String] = []
+    var scenarioName = "broadcast"
 
     func run() async throws -> BenchReport {
         raiseOpenFileLimit(needed: connections + connectConcurrency + 64)
@@ -95,11 +99,12 @@ struct BenchRun: Sendable {
         }
         let mode = self.mode
         let target = self.target
+        let leading = self.leading
         let messageSize = self.messageSize
         try await loops[0].submit {
             let connection = sender.handler.value
             let invocations = InvocationSender(
-                connection: connection, target: target, messageSize: messageSize, mode: mode, window: window)
+                connection: connection, target: target, leading: leading, messageSize: messageSize, mode: mode, window: window)
             connection.sender = invocations
             connection.state.sender = invocations
             invocations.start()
@@ -130,7 +135,7 @@ struct BenchRun: Sendable {
         var latency = makeLatencyHistogram()
         for snapshot in snapshots { latency.add(snapshot.latency) }
         return BenchReport(
-            nodes: nodes.map(\.description), protocolName: settings.wire.rawValue, mode: mode,
+            scenario: scenarioName, nodes: nodes.map(\.description), protocolName: settings.wire.rawValue, mode: mode,
             connectionsRequested: connections, connected: channels.count, connectErrors: connectErrors,
             openAtEnd: snapshots.reduce(0) { $0 + $1.openConnections }, warmup: warmup, duration: duration,
             connectSeconds: connectSeconds, drainSeconds: drainSeconds, sender: senderStats, counters: counters,

@@ -9,7 +9,7 @@ struct HubBench: AsyncParsableCommand {
         commandName: "hub-bench",
         abstract: "Load generator for SignalR hub nodes: delivered messages/s and latency of a broadcast.",
         discussion: """
-            Scenario `broadcast`: opens --connections WebSocket connections, spread round-robin over the \
+            Scenario `broadcast` (and `group`, the same with `SendToGroup(<--group>, text)`): opens --connections WebSocket connections, spread round-robin over the \
             --node URLs (connection 0, the sender, goes to the first node). Each connection does \
             `POST <hub>/negotiate?negotiateVersion=1`, upgrades `ws://host:port/<hub>?id=<connectionToken>` \
             (straight to the hub path with --skip-negotiation) and sends the hub handshake \
@@ -53,6 +53,7 @@ struct HubBench: AsyncParsableCommand {
 
     enum Scenario: String, ExpressibleByArgument, CaseIterable {
         case broadcast
+        case group
     }
 
     enum ProtocolOption: String, ExpressibleByArgument, CaseIterable {
@@ -69,8 +70,14 @@ struct HubBench: AsyncParsableCommand {
             valueName: "url"))
     var nodes: [String] = []
 
-    @Option(help: "Scenario to run (only `broadcast`).")
+    @Option(
+        help:
+            "Scenario: `broadcast` (BroadcastMessage(text)) or `group` (SendToGroup(<--group>, text); every connection must be in the group, as in LearningHub's default group HubUsers)."
+    )
     var scenario: Scenario = .broadcast
+
+    @Option(help: "The group the group scenario sends to.")
+    var group: String = "HubUsers"
 
     @Option(help: "Connections to open in all, the sender included.")
     var connections: Int = 100
@@ -141,7 +148,7 @@ struct HubBench: AsyncParsableCommand {
         } catch {
             throw ValidationError("\(error)")
         }
-        let run = BenchRun(
+        var run = BenchRun(
             nodes: nodes,
             settings: ConnectionSettings(
                 wire: wire.wire, skipNegotiation: skipNegotiation, timeout: .seconds(seconds: timeout),
@@ -151,6 +158,11 @@ struct HubBench: AsyncParsableCommand {
             warmup: warmup, duration: duration, drainTimeout: drainTimeout,
             pingInterval: .seconds(seconds: pingInterval), connectConcurrency: connectConcurrency,
             threads: threads, messageSize: messageSize)
+        if scenario == .group {
+            run.target = "SendToGroup"
+            run.leading = [group]
+            run.scenarioName = "group"
+        }
         let report = try await run.run()
         print(report.summary)
         print(report.resultLine)

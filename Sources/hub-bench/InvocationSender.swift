@@ -33,6 +33,7 @@ struct SenderSnapshot: Sendable {
 final class InvocationSender {
     let connection: HubConnectionHandler
     let target: String
+    let leading: [String]
     let messageSize: Int
     let mode: SendMode
     let window: MeasurementWindow
@@ -45,10 +46,14 @@ final class InvocationSender {
     private var openLoopStart: UInt64 = 0
     private var scheduled: UInt64 = 0
 
-    init(connection: HubConnectionHandler, target: String, messageSize: Int, mode: SendMode, window: MeasurementWindow)
+    init(
+        connection: HubConnectionHandler, target: String, leading: [String], messageSize: Int, mode: SendMode,
+        window: MeasurementWindow
+    )
     {
         self.connection = connection
         self.target = target
+        self.leading = leading
         self.messageSize = messageSize
         self.mode = mode
         self.window = window
@@ -101,7 +106,7 @@ final class InvocationSender {
         nextID += 1
         var buffer = ByteBuffer()
         connection.writer.writeInvocation(
-            invocationID: id, target: target,
+            invocationID: id, target: target, leading: leading,
             text: HubMessageWriter.messageText(sentAt: sentAt, minimumLength: messageSize), into: &buffer)
         connection.write(buffer, flush: false)
         sendTimes[id] = sentAt

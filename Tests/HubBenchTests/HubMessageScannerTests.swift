@@ -140,6 +140,21 @@ private let packKinds: [HubMessageKind] = [
         [0x96, 0x01, 0x80] + packString("5") + packString("BroadcastMessage") + [0x91] + packString("hb:1") + [0x90]
     #expect(Array(buffer.readableBytesView) == varIntFramed(body))
 
+    // The group scenario's SendToGroup(group, text).
+    buffer.clear()
+    HubMessageWriter(wire: .json).writeInvocation(
+        invocationID: 6, target: "SendToGroup", leading: ["HubUsers"], text: "hb:1", into: &buffer)
+    #expect(
+        String(buffer: buffer)
+            == #"{"type":1,"invocationId":"6","target":"SendToGroup","arguments":["HubUsers","hb:1"]}"# + "\u{1e}")
+    buffer.clear()
+    HubMessageWriter(wire: .messagepack).writeInvocation(
+        invocationID: 6, target: "SendToGroup", leading: ["HubUsers"], text: "hb:1", into: &buffer)
+    let groupBody: [UInt8] =
+        [0x96, 0x01, 0x80] + packString("6") + packString("SendToGroup") + [0x92] + packString("HubUsers")
+        + packString("hb:1") + [0x90]
+    #expect(Array(buffer.readableBytesView) == varIntFramed(groupBody))
+
     buffer.clear()
     HubMessageWriter(wire: .messagepack).writePing(into: &buffer)
     HubMessageWriter(wire: .json).writePing(into: &buffer)
