@@ -87,6 +87,29 @@ struct BackplaneLifecycleTests {
         }
     }
 
+    @Test("a join racing the last member's leave never loses the group's subscription", arguments: TestServerKind.allCases)
+    func joinRacingLeave(_ kind: TestServerKind) async throws {
+        try await BackplaneScaleOutTests.withServer(kind) { server in
+            try await BackplaneTestNode.withNodes(redisPort: server.port) { nodes in
+                let first = try await nodes[0].connect()
+                let second = try await nodes[0].connect()
+                let sender = try await nodes[1].connect()
+                try await first.call("Join", "race")
+                for round in 0..<25 {
+                    let (member, joiner) = round % 2 == 0 ? (first, second) : (second, first)
+                    // The node's count for the group goes 1 → 0 → 1 or 1 → 2 → 1, in either order.
+                    async let left = member.call("Leave", "race")
+                    async let joined = joiner.call("Join", "race")
+                    _ = try await (left, joined)
+                    try await sender.call("ToGroup", "race", "round \(round)")
+                    try await BackplaneScaleOutTests.expectDelivered(
+                        [(joiner, ["round \(round)"]), (member, []), (sender, [])], markerFrom: sender)
+                }
+                for peer in [first, second, sender] { await peer.disconnect() }
+            }
+        }
+    }
+
     @Test("Redis stops: nodes stay up, local clients keep working; it starts again: delivery resumes", arguments: TestServerKind.allCases)
     func survivesOutage(_ kind: TestServerKind) async throws {
         guard kind.isAvailable else { return }

@@ -6,6 +6,7 @@ import HubTransports
 import Hubs
 import Hummingbird
 import Logging
+import Metrics
 import NIOCore
 import RedisClient
 import TestSupport
@@ -77,23 +78,27 @@ struct BackplaneTestNode: Sendable {
     static func withNodes<Result: Sendable>(
         _ count: Int = 2, redisPort: Int, hubName: String = "TestHub",
         configure: (inout RedisHubLifetimeManagerOptions) -> Void = { _ in },
+        metricsFactory: (any MetricsFactory)? = nil,
         _ body: ([BackplaneTestNode]) async throws -> Result
     ) async throws -> Result {
         var options = RedisHubLifetimeManagerOptions(redis: try RedisClientConfiguration("redis://127.0.0.1:\(redisPort)"))
         options.redis.reconnect = .init(initialDelay: .milliseconds(20), maximumDelay: .milliseconds(200))
         configure(&options)
-        return try await start(count, hubName: hubName, options: options, started: [], body)
+        return try await start(
+            count, hubName: hubName, options: options, metricsFactory: metricsFactory, started: [], body)
     }
 
     private static func start<Result: Sendable>(
-        _ count: Int, hubName: String, options: RedisHubLifetimeManagerOptions, started: [BackplaneTestNode],
+        _ count: Int, hubName: String, options: RedisHubLifetimeManagerOptions,
+        metricsFactory: (any MetricsFactory)?, started: [BackplaneTestNode],
         _ body: ([BackplaneTestNode]) async throws -> Result
     ) async throws -> Result {
         guard started.count < count else { return try await body(started) }
-        let manager = RedisHubLifetimeManager(hubName: hubName, options: options, logger: logger)
+        let manager = RedisHubLifetimeManager(
+            hubName: hubName, options: options, logger: logger, metricsFactory: metricsFactory)
         let endpoint = HubEndpoint(
             definition: definition(name: hubName), options: .forBackplaneTests, lifetimeManager: manager,
-            logger: logger)
+            logger: logger, metricsFactory: metricsFactory)
         let host = HubHost(logger: logger)
         host.addHub(endpoint, at: path) { request in
             .accept(HubUser(identifier: request.request.queryItem("user")))
@@ -112,7 +117,9 @@ struct BackplaneTestNode: Sendable {
         ) { port in
             try await manager.connect()
             let node = BackplaneTestNode(port: port, manager: manager, endpoint: endpoint)
-            return try await start(count, hubName: hubName, options: options, started: started + [node], body)
+            return try await start(
+                count, hubName: hubName, options: options, metricsFactory: metricsFactory, started: started + [node],
+                body)
         }
     }
 

@@ -1,6 +1,7 @@
 import HubBackplane
 import HubProtocol
 import Hubs
+import MetricsTestKit
 import NIOCore
 import RedisClient
 import Testing
@@ -90,6 +91,33 @@ struct BackplaneWireTests {
 
                 await watcher.close()
                 await peer.disconnect()
+            }
+        }
+    }
+
+    @Test("a message without a connection's protocol is dropped for it and counted; others get it", arguments: TestServerKind.allCases)
+    func missingProtocolIsDroppedAndCounted(_ kind: TestServerKind) async throws {
+        try await BackplaneScaleOutTests.withServer(kind) { server in
+            let metrics = TestMetrics()
+            try await BackplaneTestNode.withNodes(1, redisPort: server.port, metricsFactory: metrics) { nodes in
+                let json = try await nodes[0].connect()
+                let messagePack = try await nodes[0].connect(protocolName: "messagepack")
+                // What a node offering JSON only (an ASP.NET Core server without
+                // AddMessagePackProtocol) publishes.
+                let framed = try JSONHubProtocol().serialize(
+                    .invocation(InvocationMessage(target: "Receive", arguments: [HubValue("json only")])))
+                let payload = BackplaneInvocation(serializations: [("json", framed)]).payload
+                let publisher = RedisClient(configuration: try RedisClientConfiguration("redis://127.0.0.1:\(server.port)"))
+                try await publisher.connect()
+                #expect(try await publisher.publish("TestHub:all", .buffer(payload)) == 1)
+                await publisher.close()
+                try await BackplaneScaleOutTests.expectDelivered(
+                    [(json, ["json only"]), (messagePack, [])], markerFrom: json)
+                let dropped = try metrics.expectCounter(
+                    "switchboard_hub_messages_dropped", [("hub", "TestHub"), ("reason", "serialization")])
+                #expect(dropped.totalValue == 1)
+                await json.disconnect()
+                await messagePack.disconnect()
             }
         }
     }

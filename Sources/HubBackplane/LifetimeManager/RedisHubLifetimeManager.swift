@@ -312,7 +312,9 @@ public final class RedisHubLifetimeManager: HubLifetimeManager, Service {
     ) async throws {
         guard !names.isEmpty else { return }
         let payload = try invocationPayload(message, excluding: excluding)
-        guard publisher.state == .connected else {
+        // Both connections: with the subscriber down this node would not receive its own message,
+        // so its local recipients would miss it.
+        guard isConnected else {
             throw unavailable(deliveringLocally: message, to: target, count: names.count)
         }
         do {
