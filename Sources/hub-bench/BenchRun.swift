@@ -104,7 +104,8 @@ struct BenchRun: Sendable {
         try await loops[0].submit {
             let connection = sender.handler.value
             let invocations = InvocationSender(
-                connection: connection, target: target, leading: leading, messageSize: messageSize, mode: mode, window: window)
+                connection: connection, target: target, leading: leading, messageSize: messageSize, mode: mode,
+                window: window)
             connection.sender = invocations
             connection.state.sender = invocations
             invocations.start()

@@ -49,8 +49,7 @@ final class InvocationSender {
     init(
         connection: HubConnectionHandler, target: String, leading: [String], messageSize: Int, mode: SendMode,
         window: MeasurementWindow
-    )
-    {
+    ) {
         self.connection = connection
         self.target = target
         self.leading = leading

@@ -8,10 +8,14 @@ import TestSupport
 /// and client results through the return channel.
 @Suite("Redis backplane: groups and client results across nodes", .serialized)
 struct BackplaneContextTests {
-    @Test("a hub context adds and removes a connection on another node, after its owner's ack", arguments: TestServerKind.allCases)
+    @Test(
+        "a hub context adds and removes a connection on another node, after its owner's ack",
+        arguments: TestServerKind.allCases)
     func remoteGroupChanges(_ kind: TestServerKind) async throws {
         try await BackplaneScaleOutTests.withServer(kind) { server in
-            try await BackplaneTestNode.withNodes(redisPort: server.port, configure: { $0.groupAckTimeout = .milliseconds(500) }) {
+            try await BackplaneTestNode.withNodes(
+                redisPort: server.port, configure: { $0.groupAckTimeout = .milliseconds(500) }
+            ) {
                 nodes in
                 let a = try await nodes[0].connect()
                 let b = try await nodes[1].connect()
@@ -43,7 +47,9 @@ struct BackplaneContextTests {
         }
     }
 
-    @Test("a client result from a connection on another node, in JSON and MessagePack", arguments: TestServerKind.allCases)
+    @Test(
+        "a client result from a connection on another node, in JSON and MessagePack", arguments: TestServerKind.allCases
+    )
     func remoteClientResults(_ kind: TestServerKind) async throws {
         try await BackplaneScaleOutTests.withServer(kind) { server in
             try await BackplaneTestNode.withNodes(redisPort: server.port) { nodes in
@@ -66,7 +72,8 @@ struct BackplaneContextTests {
                     let refused = Task { try await context.clients.client(id).invoke("GetAnswer", returning: Int.self) }
                     let second = try await Self.nextInvocation(peer)
                     try await peer.write(
-                        .completion(CompletionMessage(invocationId: second.invocationId!, outcome: .error("no answer"))))
+                        .completion(CompletionMessage(invocationId: second.invocationId!, outcome: .error("no answer")))
+                    )
                     await #expect {
                         try await refused.value
                     } throws: { error in
@@ -76,7 +83,8 @@ struct BackplaneContextTests {
 
                 // A connection no node has: PUBLISH reaches nobody, so it fails at once.
                 await #expect {
-                    try await nodes[0].context.clients.client("no-such-connection").invoke("GetAnswer", returning: Int.self)
+                    try await nodes[0].context.clients.client("no-such-connection").invoke(
+                        "GetAnswer", returning: Int.self)
                 } throws: { error in
                     let error = error as? HubError
                     return error?.code == .connectionNotFound
@@ -86,7 +94,9 @@ struct BackplaneContextTests {
                 // The client leaves before answering: its node answers for it.
                 let context = nodes[0].context
                 let jsonId = json.id
-                let abandoned = Task { try await context.clients.client(jsonId).invoke("GetAnswer", returning: Int.self) }
+                let abandoned = Task {
+                    try await context.clients.client(jsonId).invoke("GetAnswer", returning: Int.self)
+                }
                 _ = try await Self.nextInvocation(json)
                 await json.disconnect()
                 await #expect {

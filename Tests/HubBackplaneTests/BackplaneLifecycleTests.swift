@@ -14,10 +14,11 @@ struct BackplaneLifecycleTests {
         guard case .array(let items) = try await client.send("PUBSUB", "CHANNELS", .string(pattern)) else {
             throw TestSupportError("PUBSUB CHANNELS did not answer an array")
         }
-        return Set(items.compactMap { item in
-            if case .bulkString(let name) = item { return String(buffer: name) }
-            return nil
-        })
+        return Set(
+            items.compactMap { item in
+                if case .bulkString(let name) = item { return String(buffer: name) }
+                return nil
+            })
     }
 
     static func numsub(_ client: RedisClient, _ channel: String) async throws -> Int {
@@ -27,7 +28,9 @@ struct BackplaneLifecycleTests {
         return Int(count)
     }
 
-    @Test("after many joins, leaves and disconnects no group, user or connection channel is left", arguments: TestServerKind.allCases)
+    @Test(
+        "after many joins, leaves and disconnects no group, user or connection channel is left",
+        arguments: TestServerKind.allCases)
     func noLeftoverChannels(_ kind: TestServerKind) async throws {
         try await BackplaneScaleOutTests.withServer(kind) { server in
             let inspector = RedisClient(configuration: try RedisClientConfiguration("redis://127.0.0.1:\(server.port)"))
@@ -43,7 +46,9 @@ struct BackplaneLifecycleTests {
                 // Joins and leaves racing each other on both nodes, over a few shared groups.
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     for (index, peer) in peers.enumerated() {
-                        let plan = (0..<12).map { _ in (Int.random(in: 0..<6, using: &generator), Bool.random(using: &generator)) }
+                        let plan = (0..<12).map { _ in
+                            (Int.random(in: 0..<6, using: &generator), Bool.random(using: &generator))
+                        }
                         group.addTask {
                             for (number, join) in plan {
                                 try await peer.call(join ? "Join" : "Leave", "group\(number)")
@@ -69,7 +74,8 @@ struct BackplaneLifecycleTests {
                         nodes[0].manager.interestChannels.isEmpty && nodes[1].manager.interestChannels.isEmpty
                     }
                 } catch {
-                    Issue.record("still subscribed: \(nodes[0].manager.interestChannels) \(nodes[1].manager.interestChannels)")
+                    Issue.record(
+                        "still subscribed: \(nodes[0].manager.interestChannels) \(nodes[1].manager.interestChannels)")
                     throw error
                 }
                 var nodeChannels: Set<String> = ["TestHub:all", "TestHub:internal:groups"]
@@ -87,7 +93,9 @@ struct BackplaneLifecycleTests {
         }
     }
 
-    @Test("a join racing the last member's leave never loses the group's subscription", arguments: TestServerKind.allCases)
+    @Test(
+        "a join racing the last member's leave never loses the group's subscription", arguments: TestServerKind.allCases
+    )
     func joinRacingLeave(_ kind: TestServerKind) async throws {
         try await BackplaneScaleOutTests.withServer(kind) { server in
             try await BackplaneTestNode.withNodes(redisPort: server.port) { nodes in
@@ -110,7 +118,9 @@ struct BackplaneLifecycleTests {
         }
     }
 
-    @Test("Redis stops: nodes stay up, local clients keep working; it starts again: delivery resumes", arguments: TestServerKind.allCases)
+    @Test(
+        "Redis stops: nodes stay up, local clients keep working; it starts again: delivery resumes",
+        arguments: TestServerKind.allCases)
     func survivesOutage(_ kind: TestServerKind) async throws {
         guard kind.isAvailable else { return }
         let first = try await TestSupport.TestServer.start(kind)
@@ -155,4 +165,3 @@ struct BackplaneLifecycleTests {
         }
     }
 }
-

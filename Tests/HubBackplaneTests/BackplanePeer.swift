@@ -54,7 +54,8 @@ final class BackplanePeer: Sendable {
         try await write(
             .invocation(
                 InvocationMessage(
-                    invocationId: invocationId, target: target, arguments: HubArguments(arguments.map { HubValue($0) }))))
+                    invocationId: invocationId, target: target, arguments: HubArguments(arguments.map { HubValue($0) }))
+            ))
         // Messages that arrive before the Completion are kept, in order, for `next()`.
         var held: [HubMessage] = []
         let completion: CompletionMessage

@@ -45,7 +45,9 @@ struct BackplaneScaleOutTests {
         }
     }
 
-    @Test("all, others, one and several connections, groups and users reach every node once", arguments: TestServerKind.allCases)
+    @Test(
+        "all, others, one and several connections, groups and users reach every node once",
+        arguments: TestServerKind.allCases)
     func sendsAcrossNodes(_ kind: TestServerKind) async throws {
         try await Self.withServer(kind) { server in
             try await BackplaneTestNode.withNodes(redisPort: server.port) { nodes in

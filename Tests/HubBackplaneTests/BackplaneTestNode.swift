@@ -81,7 +81,8 @@ struct BackplaneTestNode: Sendable {
         metricsFactory: (any MetricsFactory)? = nil,
         _ body: ([BackplaneTestNode]) async throws -> Result
     ) async throws -> Result {
-        var options = RedisHubLifetimeManagerOptions(redis: try RedisClientConfiguration("redis://127.0.0.1:\(redisPort)"))
+        var options = RedisHubLifetimeManagerOptions(
+            redis: try RedisClientConfiguration("redis://127.0.0.1:\(redisPort)"))
         options.redis.reconnect = .init(initialDelay: .milliseconds(20), maximumDelay: .milliseconds(200))
         configure(&options)
         return try await start(

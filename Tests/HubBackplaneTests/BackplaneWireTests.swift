@@ -31,7 +31,8 @@ struct BackplaneWireTests {
                 let sender = nodes[0].manager
                 let channels = sender.channels
                 let peer = try await nodes[1].connect()
-                let watcher = RedisSubscriber(configuration: try RedisClientConfiguration("redis://127.0.0.1:\(server.port)"))
+                let watcher = RedisSubscriber(
+                    configuration: try RedisClientConfiguration("redis://127.0.0.1:\(server.port)"))
                 let watched = [
                     channels.all, channels.internalGroups, channels.ack(server: sender.serverName),
                     channels.returnResults(server: sender.serverName), channels.connection(peer.id),
@@ -73,7 +74,8 @@ struct BackplaneWireTests {
                 let invocationId = try #require(invocation.invocationId)
                 (channel, payload) = try await next()
                 #expect(channel == "MyApp.ChatHub:connection:\(peer.id)")
-                let json = Array(#"{"type":1,"invocationId":"\#(invocationId)","target":"Ask","arguments":[]}"#.utf8) + [0x1e]
+                let json =
+                    Array(#"{"type":1,"invocationId":"\#(invocationId)","target":"Ask","arguments":[]}"#.utf8) + [0x1e]
                 let messagePackBody: [UInt8] =
                     [0x96, 0x01, 0x80] + Self.str(invocationId) + Self.str("Ask") + [0x90, 0x90]
                 let expectedRequest: [UInt8] =
@@ -82,7 +84,8 @@ struct BackplaneWireTests {
                     + messagePackBody + Self.str(invocationId)
                     + Self.str(channels.returnResults(server: sender.serverName))
                 #expect(payload == expectedRequest)
-                try await peer.write(.completion(CompletionMessage(invocationId: invocationId, outcome: .result(HubValue(42)))))
+                try await peer.write(
+                    .completion(CompletionMessage(invocationId: invocationId, outcome: .result(HubValue(42)))))
                 #expect(try await answer == 42)
                 (channel, payload) = try await next()
                 #expect(channel == "MyApp.ChatHub:internal:return:\(sender.serverName)")
@@ -95,7 +98,9 @@ struct BackplaneWireTests {
         }
     }
 
-    @Test("a message without a connection's protocol is dropped for it and counted; others get it", arguments: TestServerKind.allCases)
+    @Test(
+        "a message without a connection's protocol is dropped for it and counted; others get it",
+        arguments: TestServerKind.allCases)
     func missingProtocolIsDroppedAndCounted(_ kind: TestServerKind) async throws {
         try await BackplaneScaleOutTests.withServer(kind) { server in
             let metrics = TestMetrics()
@@ -107,7 +112,8 @@ struct BackplaneWireTests {
                 let framed = try JSONHubProtocol().serialize(
                     .invocation(InvocationMessage(target: "Receive", arguments: [HubValue("json only")])))
                 let payload = BackplaneInvocation(serializations: [("json", framed)]).payload
-                let publisher = RedisClient(configuration: try RedisClientConfiguration("redis://127.0.0.1:\(server.port)"))
+                let publisher = RedisClient(
+                    configuration: try RedisClientConfiguration("redis://127.0.0.1:\(server.port)"))
                 try await publisher.connect()
                 #expect(try await publisher.publish("TestHub:all", .buffer(payload)) == 1)
                 await publisher.close()

@@ -22,7 +22,8 @@ struct BookScenarioTests {
                 try #require(BuiltExecutable.path(name)),
                 ["--port", "0", "--redis", "redis://127.0.0.1:\(redisPort)", "--log-level", "error"])
             let output = try await process.waitForOutput(containing: "listening on http://", timeout: .seconds(60))
-            let port = try #require(output.firstMatch(of: #/listening on http://127\.0\.0\.1:(\d+)/#).flatMap { Int($0.1) })
+            let port = try #require(
+                output.firstMatch(of: #/listening on http://127\.0\.0\.1:(\d+)/#).flatMap { Int($0.1) })
             return Node(process: process, port: port)
         }
 
@@ -124,7 +125,8 @@ struct BookScenarioTests {
             }
             #expect(
                 try await Self.post(
-                    api, "/api/messages", #"{"target":"all","method":"ReceiveMessage","arguments":["after the outage"]}"#)
+                    api, "/api/messages",
+                    #"{"target":"all","method":"ReceiveMessage","arguments":["after the outage"]}"#)
                     == 202)
             try await Self.expectDelivered(
                 [(onWeb, ["after the outage"]), (onAPI, ["after the outage"])], markerFrom: onWeb)

@@ -333,7 +333,9 @@ public final class RedisHubLifetimeManager: HubLifetimeManager, Service {
     }
 
     /// Delivers to this node's share of `target` and returns the error for the rest.
-    private func unavailable(deliveringLocally message: SerializedHubMessage, to target: HubSendTarget, count: Int)
+    private func unavailable(
+        deliveringLocally message: SerializedHubMessage, to target: HubSendTarget, count: Int
+    )
         -> HubError
     {
         local.deliver(message, to: target)
@@ -414,7 +416,8 @@ public final class RedisHubLifetimeManager: HubLifetimeManager, Service {
             metrics.publishFailures.increment()
             throw HubError(
                 .deliveryFailed,
-                "The Redis backplane is not connected: connection '\(connectionId)' is not on this node and cannot be reached.")
+                "The Redis backplane is not connected: connection '\(connectionId)' is not on this node and cannot be reached."
+            )
         }
         let id = nextCommandId.wrappingAdd(1, ordering: .relaxed).oldValue
         let loop = publisher.eventLoop
@@ -491,7 +494,8 @@ public final class RedisHubLifetimeManager: HubLifetimeManager, Service {
             metrics.publishFailures.increment()
             throw HubError(
                 .deliveryFailed,
-                "The Redis backplane is not connected: connection '\(connectionId)' is not on this node and cannot be reached.")
+                "The Redis backplane is not connected: connection '\(connectionId)' is not on this node and cannot be reached."
+            )
         }
         let result = publisher.eventLoop.makePromise(of: HubValue.self)
         let registered = state.withLock { state -> Bool in
@@ -508,11 +512,13 @@ public final class RedisHubLifetimeManager: HubLifetimeManager, Service {
                 let receivers = try await publisher.publish(
                     .string(channels.connection(connectionId)), .buffer(payload))
                 if receivers == 0 {
-                    failResult(invocationId, HubError(.connectionNotFound, "Connection '\(connectionId)' does not exist."))
+                    failResult(
+                        invocationId, HubError(.connectionNotFound, "Connection '\(connectionId)' does not exist."))
                 }
             } catch {
                 metrics.publishFailures.increment()
-                failResult(invocationId, HubError(.deliveryFailed, "The invocation could not be published to Redis: \(error)"))
+                failResult(
+                    invocationId, HubError(.deliveryFailed, "The invocation could not be published to Redis: \(error)"))
             }
             return try await result.futureResult.get()
         } onCancel: {
@@ -608,6 +614,7 @@ struct BackplaneMetrics: Sendable {
             label: "switchboard_backplane_publish_failures", dimensions: [("hub", hub)], factory: factory)
         invalidMessages = Counter(
             label: "switchboard_backplane_invalid_messages", dimensions: [("hub", hub)], factory: factory)
-        received = Counter(label: "switchboard_backplane_messages_received", dimensions: [("hub", hub)], factory: factory)
+        received = Counter(
+            label: "switchboard_backplane_messages_received", dimensions: [("hub", hub)], factory: factory)
     }
 }

@@ -3,9 +3,9 @@ import NIOCore
 import RedisClient
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// How a ``RedisHubLifetimeManager`` reaches Redis and names its channels.
