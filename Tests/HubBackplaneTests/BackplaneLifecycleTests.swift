@@ -93,6 +93,30 @@ struct BackplaneLifecycleTests {
         }
     }
 
+    @Test("with a channel prefix every channel carries it, and nodes still meet", arguments: TestServerKind.allCases)
+    func channelPrefix(_ kind: TestServerKind) async throws {
+        try await BackplaneScaleOutTests.withServer(kind) { server in
+            let inspector = RedisClient(configuration: try RedisClientConfiguration("redis://127.0.0.1:\(server.port)"))
+            try await inspector.connect()
+            defer { Task { await inspector.close() } }
+            try await BackplaneTestNode.withNodes(redisPort: server.port, configure: { $0.channelPrefix = "prod" }) {
+                nodes in
+                let a = try await nodes[0].connect()
+                let b = try await nodes[1].connect()
+                try await a.call("Join", "g")
+                try await b.call("ToGroup", "g", "prefixed")
+                try await BackplaneScaleOutTests.expectDelivered([(a, ["prefixed"]), (b, [])], markerFrom: b)
+                let channels = try await Self.channels(inspector, "*")
+                #expect(channels.contains("prodTestHub:all"))
+                #expect(channels.contains("prodTestHub:group:g"))
+                #expect(channels.contains("prodTestHub:connection:\(a.id)"))
+                #expect(channels.allSatisfy { $0.hasPrefix("prodTestHub:") })
+                await a.disconnect()
+                await b.disconnect()
+            }
+        }
+    }
+
     @Test(
         "a join racing the last member's leave never loses the group's subscription", arguments: TestServerKind.allCases
     )

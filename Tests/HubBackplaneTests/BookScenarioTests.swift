@@ -52,6 +52,34 @@ struct BookScenarioTests {
         }
     }
 
+    @Test(
+        "a node starts while Redis is down, says degraded, and joins the cluster when Redis comes",
+        arguments: TestServerKind.allCases)
+    func startsWithoutRedis(_ kind: TestServerKind) async throws {
+        guard kind.isAvailable else { return }
+        let port = try FreePort.find()
+        let web = try await Node.start("web-node", redisPort: port)
+        defer { web.process.signal(SIGKILL) }
+        #expect(try await web.health().contains(#""status":"degraded""#))
+        // Its own clients work meanwhile: a broadcast reaches this node's clients, and the call
+        // reports that it reached no other node.
+        let early = try await BackplanePeer.connect(port: web.port, path: "/learningHub", learnId: false)
+        await #expect(throws: (any Error).self) { try await early.call("BroadcastMessage", "alone") }
+        #expect(try await early.nextReceived("ReceiveMessage").hasSuffix("Message: alone"))
+        let server = try await TestSupport.TestServer.start(kind, port: port)
+        try await eventually("web-node reports ok") { try await web.health().contains(#""status":"ok""#) }
+        let api = try await Node.start("api-node", redisPort: port)
+        defer { api.process.signal(SIGKILL) }
+        #expect(
+            try await Self.post(
+                api, "/api/messages", #"{"target":"all","method":"ReceiveMessage","arguments":["joined"]}"#) == 202)
+        #expect(try await early.nextReceived("ReceiveMessage") == "joined")
+        await early.disconnect()
+        #expect(await web.process.terminate() == 0)
+        #expect(await api.process.terminate() == 0)
+        await server.stop()
+    }
+
     @Test("a client on one node reaches the other; the page, the API and an outage", arguments: TestServerKind.allCases)
     func bookScenario(_ kind: TestServerKind) async throws {
         try await BackplaneScaleOutTests.withServer(kind) { server in
