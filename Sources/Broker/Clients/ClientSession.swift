@@ -34,9 +34,9 @@ final class ClientSession {
     var closeAfterReply = false
     var isClosed = false
     var lastCommand = "NULL"
-    var channels: OrderedSet<ByteBuffer> = []
-    var patterns: OrderedSet<ByteBuffer> = []
-    var shardChannels: OrderedSet<ByteBuffer> = []
+    var channels = SubscriptionSet()
+    var patterns = SubscriptionSet()
+    var shardChannels = SubscriptionSet()
     var output: ByteBuffer
     var queryBufferBytes = 0
     var queryBufferCapacity = 0

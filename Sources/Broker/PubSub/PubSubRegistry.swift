@@ -23,13 +23,13 @@ final class PubSubRegistry {
     func subscribe(_ client: ClientSession, to name: ByteBuffer, kind: Kind) -> Bool {
         switch kind {
         case .channel:
-            guard client.channels.append(name).inserted else { return false }
+            guard client.channels.insert(name) else { return false }
             channels[name, default: []].append(client)
         case .pattern:
-            guard client.patterns.append(name).inserted else { return false }
+            guard client.patterns.insert(name) else { return false }
             patterns[name, default: []].append(client)
         case .shard:
-            guard client.shardChannels.append(name).inserted else { return false }
+            guard client.shardChannels.insert(name) else { return false }
             shardChannels[name, default: []].append(client)
         }
         return true
@@ -39,16 +39,16 @@ final class PubSubRegistry {
     func unsubscribe(_ client: ClientSession, from name: ByteBuffer, kind: Kind) -> Bool {
         switch kind {
         case .channel:
-            guard client.channels.remove(name) != nil else { return false }
+            guard client.channels.remove(name) else { return false }
             Self.remove(client, from: &channels, name)
         case .pattern:
-            guard client.patterns.remove(name) != nil else { return false }
+            guard client.patterns.remove(name) else { return false }
             if var list = patterns[name] {
                 list.removeAll { $0 === client }
                 patterns[name] = list.isEmpty ? nil : list
             }
         case .shard:
-            guard client.shardChannels.remove(name) != nil else { return false }
+            guard client.shardChannels.remove(name) else { return false }
             Self.remove(client, from: &shardChannels, name)
         }
         return true
