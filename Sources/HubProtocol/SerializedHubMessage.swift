@@ -20,11 +20,11 @@ public final class SerializedHubMessage: Sendable {
         self.cache = Mutex([])
     }
 
-    /// A message with ready-made framed bytes per protocol name (for example from the backplane);
-    /// `message`, when given, serves any other protocol.
-    public init(message: HubMessage? = nil, serializations: [String: ByteBuffer]) {
+    /// A message with ready-made framed bytes per protocol name (for example from the backplane),
+    /// in order (the first entry for a name wins); `message`, when given, serves any other protocol.
+    public init(message: HubMessage? = nil, serializations: [(name: String, bytes: ByteBuffer)]) {
         self.message = message
-        self.cache = Mutex(serializations.map { (name: $0.key, bytes: $0.value) })
+        self.cache = Mutex(serializations)
     }
 
     /// The framed bytes of the message in `hubProtocol`, computed on the first call for that

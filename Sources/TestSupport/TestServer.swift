@@ -79,4 +79,24 @@ public final class TestServer: Sendable {
         redis?.stop()
         try? await broker?.stop()
     }
+
+    /// Runs `body` with a server of `kind` started with `arguments`, and stops it afterwards
+    /// (after a failure too). Skips, saying so, when `kind` cannot run here (redis-server absent
+    /// locally; CI installs it).
+    public static func withServer(
+        _ kind: TestServerKind, arguments: [String] = [], _ body: (TestServer) async throws -> Void
+    ) async throws {
+        guard kind.isAvailable else {
+            print("skipped on \(kind): redis-server is not installed (CI installs it)")
+            return
+        }
+        let server = try await TestServer.start(kind, arguments: arguments)
+        do {
+            try await body(server)
+        } catch {
+            await server.stop()
+            throw error
+        }
+        await server.stop()
+    }
 }

@@ -12,7 +12,7 @@ struct BackplaneContextTests {
         "a hub context adds and removes a connection on another node, after its owner's ack",
         arguments: TestServerKind.allCases)
     func remoteGroupChanges(_ kind: TestServerKind) async throws {
-        try await BackplaneScaleOutTests.withServer(kind) { server in
+        try await TestSupport.TestServer.withServer(kind) { server in
             try await BackplaneTestNode.withNodes(
                 redisPort: server.port, configure: { $0.groupAckTimeout = .milliseconds(500) }
             ) {
@@ -25,13 +25,13 @@ struct BackplaneContextTests {
                 #expect(await nodes[1].manager.localGroupMembers("remote") == [b.id])
                 try await nodes[0].context.clients.group("remote").send("Receive", "via remote add")
                 try await a.call("ToGroup", "remote", "from a")
-                try await BackplaneScaleOutTests.expectDelivered(
+                try await expectDelivered(
                     [(a, []), (b, ["via remote add", "from a"])], markerFrom: a)
 
                 try await nodes[0].context.groups.remove(b.id, from: "remote")
                 #expect(await nodes[1].manager.localGroupMembers("remote").isEmpty)
                 try await a.call("ToGroup", "remote", "nobody")
-                try await BackplaneScaleOutTests.expectDelivered([(a, []), (b, [])], markerFrom: a)
+                try await expectDelivered([(a, []), (b, [])], markerFrom: a)
 
                 // No node owns the connection: no ack comes, and the caller gets an error after
                 // the (shortened) ack timeout.
@@ -51,7 +51,7 @@ struct BackplaneContextTests {
         "a client result from a connection on another node, in JSON and MessagePack", arguments: TestServerKind.allCases
     )
     func remoteClientResults(_ kind: TestServerKind) async throws {
-        try await BackplaneScaleOutTests.withServer(kind) { server in
+        try await TestSupport.TestServer.withServer(kind) { server in
             try await BackplaneTestNode.withNodes(redisPort: server.port) { nodes in
                 let json = try await nodes[1].connect()
                 let messagePack = try await nodes[1].connect(protocolName: "messagepack")

@@ -32,7 +32,7 @@ struct BackplaneLifecycleTests {
         "after many joins, leaves and disconnects no group, user or connection channel is left",
         arguments: TestServerKind.allCases)
     func noLeftoverChannels(_ kind: TestServerKind) async throws {
-        try await BackplaneScaleOutTests.withServer(kind) { server in
+        try await TestSupport.TestServer.withServer(kind) { server in
             let inspector = RedisClient(configuration: try RedisClientConfiguration("redis://127.0.0.1:\(server.port)"))
             try await inspector.connect()
             defer { Task { await inspector.close() } }
@@ -95,7 +95,7 @@ struct BackplaneLifecycleTests {
 
     @Test("with a channel prefix every channel carries it, and nodes still meet", arguments: TestServerKind.allCases)
     func channelPrefix(_ kind: TestServerKind) async throws {
-        try await BackplaneScaleOutTests.withServer(kind) { server in
+        try await TestSupport.TestServer.withServer(kind) { server in
             let inspector = RedisClient(configuration: try RedisClientConfiguration("redis://127.0.0.1:\(server.port)"))
             try await inspector.connect()
             defer { Task { await inspector.close() } }
@@ -105,7 +105,7 @@ struct BackplaneLifecycleTests {
                 let b = try await nodes[1].connect()
                 try await a.call("Join", "g")
                 try await b.call("ToGroup", "g", "prefixed")
-                try await BackplaneScaleOutTests.expectDelivered([(a, ["prefixed"]), (b, [])], markerFrom: b)
+                try await expectDelivered([(a, ["prefixed"]), (b, [])], markerFrom: b)
                 let channels = try await Self.channels(inspector, "*")
                 #expect(channels.contains("prodTestHub:all"))
                 #expect(channels.contains("prodTestHub:group:g"))
@@ -121,7 +121,7 @@ struct BackplaneLifecycleTests {
         "a join racing the last member's leave never loses the group's subscription", arguments: TestServerKind.allCases
     )
     func joinRacingLeave(_ kind: TestServerKind) async throws {
-        try await BackplaneScaleOutTests.withServer(kind) { server in
+        try await TestSupport.TestServer.withServer(kind) { server in
             try await BackplaneTestNode.withNodes(redisPort: server.port) { nodes in
                 let first = try await nodes[0].connect()
                 let second = try await nodes[0].connect()
@@ -134,7 +134,7 @@ struct BackplaneLifecycleTests {
                     async let joined = joiner.call("Join", "race")
                     _ = try await (left, joined)
                     try await sender.call("ToGroup", "race", "round \(round)")
-                    try await BackplaneScaleOutTests.expectDelivered(
+                    try await expectDelivered(
                         [(joiner, ["round \(round)"]), (member, []), (sender, [])], markerFrom: sender)
                 }
                 for peer in [first, second, sender] { await peer.disconnect() }
@@ -153,11 +153,11 @@ struct BackplaneLifecycleTests {
             let a = try await nodes[0].connect()
             let b = try await nodes[1].connect()
             try await a.call("Join", "g")
-            try await BackplaneScaleOutTests.expectDelivered([(a, []), (b, [])], markerFrom: b)
+            try await expectDelivered([(a, []), (b, [])], markerFrom: b)
             #expect(nodes[0].manager.isConnected)
 
             await first.kill()
-            try await eventually("node 0 sees Redis gone") { !nodes[0].manager.isConnected }
+            try await waitUntil("node 0 sees Redis gone", nodes[0].manager, connected: false)
             // The sender's own node still gets the broadcast; the call reports the failure.
             await #expect(throws: (any Error).self) { try await a.call("Broadcast", "local only") }
             #expect(try await a.nextReceived() == "local only")
@@ -174,15 +174,15 @@ struct BackplaneLifecycleTests {
             #expect(try await late.nextReceived() == "x")
 
             let second = try await TestSupport.TestServer.start(kind, port: port)
-            try await eventually("both nodes reconnect and resubscribe") {
-                nodes[0].manager.isConnected && nodes[1].manager.isConnected
+            for node in nodes {
+                try await waitUntil("both nodes reconnect and resubscribe", node.manager, connected: true)
             }
             // Every channel came back: all, the connections' (a's and late's, made during the
             // outage) and the group's.
             try await b.call("Broadcast", "back")
             try await b.call("ToConnection", late.id, "to late")
             try await b.call("ToGroup", "g", "to g")
-            try await BackplaneScaleOutTests.expectDelivered(
+            try await expectDelivered(
                 [(a, ["back", "to g"]), (b, ["back"]), (late, ["back", "to late"])], markerFrom: b)
             for peer in [a, b, late] { await peer.disconnect() }
             await second.stop()

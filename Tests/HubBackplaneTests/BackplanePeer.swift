@@ -3,6 +3,7 @@ import HubProtocol
 import HubTestSupport
 import NIOCore
 import Synchronization
+import Testing
 
 /// A hub client over a real WebSocket for backplane tests: it knows its connection id, reads hub
 /// messages one at a time (several in one frame included) and skips Pings.
@@ -121,5 +122,20 @@ final class BackplanePeer: Sendable {
 
     func disconnect() async {
         await socket.disconnect()
+    }
+}
+
+/// After an action that is complete (a `call` returned, so what it sent is published), has
+/// `sender` broadcast a marker with `method` and checks that each peer received exactly
+/// `expected[peer]` (as `target` messages) before it: nothing missed, duplicated or misdirected.
+func expectDelivered(
+    _ expected: [(BackplanePeer, [String])], markerFrom sender: BackplanePeer, method: String = "Broadcast",
+    target: String = "Receive", sourceLocation: SourceLocation = #_sourceLocation
+) async throws {
+    let marker = "marker-\(UInt32.random(in: 0...UInt32.max))"
+    try await sender.call(method, marker)
+    for (peer, texts) in expected {
+        let got = try await peer.drain(until: marker, target: target)
+        #expect(got == texts, "connection \(peer.id)", sourceLocation: sourceLocation)
     }
 }

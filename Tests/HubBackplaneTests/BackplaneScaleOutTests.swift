@@ -13,43 +13,11 @@ import TestSupport
 /// with clients over real WebSockets: every kind of send across nodes, exactly once.
 @Suite("Redis backplane: sends across nodes", .serialized)
 struct BackplaneScaleOutTests {
-    static func withServer(
-        _ kind: TestServerKind, _ body: (TestSupport.TestServer) async throws -> Void
-    ) async throws {
-        guard kind.isAvailable else {
-            print("skipped on \(kind): redis-server is not installed (CI installs it)")
-            return
-        }
-        let server = try await TestSupport.TestServer.start(kind)
-        do {
-            try await body(server)
-        } catch {
-            await server.stop()
-            throw error
-        }
-        await server.stop()
-    }
-
-    /// After an action that is complete (a `call` returned), broadcasts a marker and checks each
-    /// peer received exactly `expected[peer]` before it: so nothing was missed, duplicated or sent
-    /// to the wrong connection.
-    static func expectDelivered(
-        _ expected: [(BackplanePeer, [String])], markerFrom sender: BackplanePeer,
-        sourceLocation: SourceLocation = #_sourceLocation
-    ) async throws {
-        let marker = "marker-\(UInt32.random(in: 0...UInt32.max))"
-        try await sender.call("Broadcast", marker)
-        for (peer, texts) in expected {
-            let got = try await peer.drain(until: marker)
-            #expect(got == texts, "connection \(peer.id)", sourceLocation: sourceLocation)
-        }
-    }
-
     @Test(
         "all, others, one and several connections, groups and users reach every node once",
         arguments: TestServerKind.allCases)
     func sendsAcrossNodes(_ kind: TestServerKind) async throws {
-        try await Self.withServer(kind) { server in
+        try await TestSupport.TestServer.withServer(kind) { server in
             try await BackplaneTestNode.withNodes(redisPort: server.port) { nodes in
                 let a = try await nodes[0].connect(user: "alice")
                 let b = try await nodes[1].connect()
@@ -57,46 +25,46 @@ struct BackplaneScaleOutTests {
                 let everyone = [a, b, c]
 
                 try await a.call("Broadcast", "to all")
-                try await Self.expectDelivered(everyone.map { ($0, ["to all"]) }, markerFrom: b)
+                try await expectDelivered(everyone.map { ($0, ["to all"]) }, markerFrom: b)
 
                 try await b.call("Others", "not b")
-                try await Self.expectDelivered([(a, ["not b"]), (b, []), (c, ["not b"])], markerFrom: a)
+                try await expectDelivered([(a, ["not b"]), (b, []), (c, ["not b"])], markerFrom: a)
 
                 try await a.call("ToConnection", c.id, "remote one")
                 try await a.call("ToConnection", a.id, "local one")
                 try await a.call("ToConnection", "no-such-connection", "lost")
-                try await Self.expectDelivered([(a, ["local one"]), (b, []), (c, ["remote one"])], markerFrom: a)
+                try await expectDelivered([(a, ["local one"]), (b, []), (c, ["remote one"])], markerFrom: a)
 
                 try await b.call("ToConnections", [a.id, b.id], "several")
-                try await Self.expectDelivered([(a, ["several"]), (b, ["several"]), (c, [])], markerFrom: c)
+                try await expectDelivered([(a, ["several"]), (b, ["several"]), (c, [])], markerFrom: c)
 
                 try await a.call("Join", "room")
                 try await b.call("Join", "room")
                 try await c.call("Join", "hall")
                 try await c.call("ToGroup", "room", "to room")
-                try await Self.expectDelivered([(a, ["to room"]), (b, ["to room"]), (c, [])], markerFrom: c)
+                try await expectDelivered([(a, ["to room"]), (b, ["to room"]), (c, [])], markerFrom: c)
 
                 try await a.call("ToOthersInGroup", "room", "room but a")
-                try await Self.expectDelivered([(a, []), (b, ["room but a"]), (c, [])], markerFrom: c)
+                try await expectDelivered([(a, []), (b, ["room but a"]), (c, [])], markerFrom: c)
 
                 try await b.call("ToGroups", ["room", "hall", ""], "two groups")
-                try await Self.expectDelivered(
+                try await expectDelivered(
                     [(a, ["two groups"]), (b, ["two groups"]), (c, ["two groups"])], markerFrom: c)
 
                 try await b.call("ToUser", "alice", "for alice")
                 try await b.call("ToUsers", ["alice", "nobody", ""], "for users")
-                try await Self.expectDelivered(
+                try await expectDelivered(
                     [(a, ["for alice", "for users"]), (b, []), (c, ["for alice", "for users"])], markerFrom: b)
 
                 try await a.call("Leave", "room")
                 try await c.call("ToGroup", "room", "a left")
-                try await Self.expectDelivered([(a, []), (b, ["a left"]), (c, [])], markerFrom: c)
+                try await expectDelivered([(a, []), (b, ["a left"]), (c, [])], markerFrom: c)
 
                 // Through the hub context of either node, as from an HTTP handler.
                 try await nodes[1].context.clients.all.send("Receive", "context all")
                 try await nodes[0].context.clients.user("alice").send("Receive", "context user")
                 try await nodes[0].context.clients.group("hall").send("Receive", "context group")
-                try await Self.expectDelivered(
+                try await expectDelivered(
                     [
                         (a, ["context all", "context user"]), (b, ["context all"]),
                         (c, ["context all", "context user", "context group"]),
@@ -108,7 +76,7 @@ struct BackplaneScaleOutTests {
 
     @Test("server-to-client streams stay on the caller's node", arguments: TestServerKind.allCases)
     func streamsStayLocal(_ kind: TestServerKind) async throws {
-        try await Self.withServer(kind) { server in
+        try await TestSupport.TestServer.withServer(kind) { server in
             try await BackplaneTestNode.withNodes(redisPort: server.port) { nodes in
                 let a = try await nodes[0].connect()
                 let b = try await nodes[1].connect()
@@ -126,7 +94,7 @@ struct BackplaneScaleOutTests {
                     }
                 }
                 #expect(items == [0, 1, 2])
-                try await Self.expectDelivered([(a, []), (b, [])], markerFrom: a)
+                try await expectDelivered([(a, []), (b, [])], markerFrom: a)
                 await a.disconnect()
                 await b.disconnect()
             }

@@ -10,6 +10,7 @@ import Metrics
 import NIOCore
 import RedisClient
 import TestSupport
+import Testing
 
 /// A hub node run in-process for a backplane test: a test hub at `/hub` behind a Redis backplane.
 /// Connections name their user with `?user=<id>`.
@@ -139,6 +140,25 @@ extension HubOptions {
         options.clientTimeoutInterval = .seconds(600)
         return options
     }
+}
+
+/// Waits (by the connections' state events) until `manager` is connected or not, for at most
+/// `timeout`.
+func waitUntil(
+    _ what: String, _ manager: RedisHubLifetimeManager, connected: Bool, timeout: Duration = .seconds(30)
+) async throws {
+    let done = TestEventQueue<Void>()
+    let waiter = Task {
+        await manager.waitUntil(connected: connected)
+        done.push(())
+    }
+    defer { waiter.cancel() }
+    do {
+        try await done.next(timeout: timeout)
+    } catch {
+        throw TestTimeoutError(description: "timed out waiting until \(what)")
+    }
+    #expect(manager.isConnected == connected, "\(what)")
 }
 
 /// Waits until `condition` holds, checking it every 10 ms, for at most `timeout`: for state that

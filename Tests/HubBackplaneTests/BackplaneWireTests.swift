@@ -26,7 +26,7 @@ struct BackplaneWireTests {
 
     @Test("sends, group commands, acks and client results are §g's bytes", arguments: TestServerKind.allCases)
     func publishedBytes(_ kind: TestServerKind) async throws {
-        try await BackplaneScaleOutTests.withServer(kind) { server in
+        try await TestSupport.TestServer.withServer(kind) { server in
             try await BackplaneTestNode.withNodes(redisPort: server.port, hubName: "MyApp.ChatHub") { nodes in
                 let sender = nodes[0].manager
                 let channels = sender.channels
@@ -102,7 +102,7 @@ struct BackplaneWireTests {
         "a message without a connection's protocol is dropped for it and counted; others get it",
         arguments: TestServerKind.allCases)
     func missingProtocolIsDroppedAndCounted(_ kind: TestServerKind) async throws {
-        try await BackplaneScaleOutTests.withServer(kind) { server in
+        try await TestSupport.TestServer.withServer(kind) { server in
             let metrics = TestMetrics()
             try await BackplaneTestNode.withNodes(1, redisPort: server.port, metricsFactory: metrics) { nodes in
                 let json = try await nodes[0].connect()
@@ -117,7 +117,7 @@ struct BackplaneWireTests {
                 try await publisher.connect()
                 #expect(try await publisher.publish("TestHub:all", .buffer(payload)) == 1)
                 await publisher.close()
-                try await BackplaneScaleOutTests.expectDelivered(
+                try await expectDelivered(
                     [(json, ["json only"]), (messagePack, [])], markerFrom: json)
                 let dropped = try metrics.expectCounter(
                     "switchboard_hub_messages_dropped", [("hub", "TestHub"), ("reason", "serialization")])

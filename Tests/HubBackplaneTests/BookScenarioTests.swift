@@ -39,19 +39,6 @@ struct BookScenarioTests {
         ).status
     }
 
-    /// Checks, with a marker broadcast by `sender`, that each peer received exactly `texts`.
-    static func expectDelivered(
-        _ expected: [(BackplanePeer, [String])], markerFrom sender: BackplanePeer,
-        sourceLocation: SourceLocation = #_sourceLocation
-    ) async throws {
-        let marker = "marker-\(UInt32.random(in: 0...UInt32.max))"
-        try await sender.call("BroadcastMessage", marker)
-        for (peer, texts) in expected {
-            let got = try await peer.drain(until: marker, target: "ReceiveMessage")
-            #expect(got == texts, sourceLocation: sourceLocation)
-        }
-    }
-
     @Test(
         "a node starts while Redis is down, says degraded, and joins the cluster when Redis comes",
         arguments: TestServerKind.allCases)
@@ -70,6 +57,8 @@ struct BookScenarioTests {
         try await eventually("web-node reports ok") { try await web.health().contains(#""status":"ok""#) }
         let api = try await Node.start("api-node", redisPort: port)
         defer { api.process.signal(SIGKILL) }
+        // A node listens before its backplane is up; sending earlier would reach its own clients only.
+        try await eventually("api-node reports ok") { try await api.health().contains(#""status":"ok""#) }
         #expect(
             try await Self.post(
                 api, "/api/messages", #"{"target":"all","method":"ReceiveMessage","arguments":["joined"]}"#) == 202)
@@ -82,7 +71,7 @@ struct BookScenarioTests {
 
     @Test("a client on one node reaches the other; the page, the API and an outage", arguments: TestServerKind.allCases)
     func bookScenario(_ kind: TestServerKind) async throws {
-        try await BackplaneScaleOutTests.withServer(kind) { server in
+        try await TestSupport.TestServer.withServer(kind) { server in
             let web = try await Node.start("web-node", redisPort: server.port)
             let api = try await Node.start("api-node", redisPort: server.port)
             defer {
@@ -119,7 +108,9 @@ struct BookScenarioTests {
             // Opening web-node's page sends to every client of every node, once.
             let page = try await TestHTTPClient.request("GET", port: web.port, path: "/")
             #expect(page.status == 200)
-            try await Self.expectDelivered([(onWeb, [Self.index]), (onAPI, [Self.index])], markerFrom: onAPI)
+            try await expectDelivered(
+                [(onWeb, [Self.index]), (onAPI, [Self.index])], markerFrom: onAPI, method: "BroadcastMessage",
+                target: "ReceiveMessage")
 
             // api-node's HTTP API reaches web-node's client, and changes its groups (an ack across nodes).
             #expect(
@@ -131,8 +122,9 @@ struct BookScenarioTests {
                 try await Self.post(
                     api, "/api/messages",
                     #"{"target":"group","group":"room","method":"ReceiveMessage","arguments":["to room"]}"#) == 202)
-            try await Self.expectDelivered(
-                [(onWeb, ["from the API", "to room"]), (onAPI, ["from the API"])], markerFrom: onAPI)
+            try await expectDelivered(
+                [(onWeb, ["from the API", "to room"]), (onAPI, ["from the API"])], markerFrom: onAPI,
+                method: "BroadcastMessage", target: "ReceiveMessage")
 
             // Redis goes away: both nodes stay up and say so; it comes back: delivery resumes.
             let port = server.port
@@ -156,8 +148,9 @@ struct BookScenarioTests {
                     api, "/api/messages",
                     #"{"target":"all","method":"ReceiveMessage","arguments":["after the outage"]}"#)
                     == 202)
-            try await Self.expectDelivered(
-                [(onWeb, ["after the outage"]), (onAPI, ["after the outage"])], markerFrom: onWeb)
+            try await expectDelivered(
+                [(onWeb, ["after the outage"]), (onAPI, ["after the outage"])], markerFrom: onWeb,
+                method: "BroadcastMessage", target: "ReceiveMessage")
 
             await onWeb.disconnect()
             await onAPI.disconnect()

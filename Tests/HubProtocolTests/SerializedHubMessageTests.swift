@@ -51,7 +51,7 @@ struct SerializedHubMessageTests {
         let jsonBytes = ByteBuffer(bytes: specFrameVectors[0].wire)
         let packBytes = ByteBuffer(bytes: hex("11 96 01 80 c0 a4 53 65 6e 64 91 a5 68 65 6c 6c 6f 90"))
         let counting = CountingProtocol()
-        let serialized = SerializedHubMessage(serializations: ["json": jsonBytes, "messagepack": packBytes])
+        let serialized = SerializedHubMessage(serializations: [("json", jsonBytes), ("messagepack", packBytes)])
         #expect(serialized.message == nil)
         #expect(try serialized.serialized(for: counting) == jsonBytes)
         #expect(try serialized.serialized(for: messagePack) == packBytes)
@@ -60,7 +60,7 @@ struct SerializedHubMessageTests {
 
     @Test("a protocol without bytes or a message to write throws .NET's text")
     func unavailable() throws {
-        let serialized = SerializedHubMessage(serializations: ["messagepack": ByteBuffer(bytes: [1])])
+        let serialized = SerializedHubMessage(serializations: [("messagepack", ByteBuffer(bytes: [1]))])
         #expect {
             _ = try serialized.serialized(for: json)
         } throws: { error in
@@ -71,7 +71,7 @@ struct SerializedHubMessageTests {
         }
         // With a message, missing protocols are written from it.
         let withMessage = SerializedHubMessage(
-            message: message, serializations: ["messagepack": ByteBuffer(bytes: [1])])
+            message: message, serializations: [("messagepack", ByteBuffer(bytes: [1]))])
         #expect(try array(withMessage.serialized(for: json)) == specFrameVectors[0].wire)
     }
 

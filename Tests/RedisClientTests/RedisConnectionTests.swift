@@ -17,26 +17,9 @@ import TestSupport
         return try await RedisConnection.connect(configuration: configuration, eventLoop: TestClients.group.next())
     }
 
-    static func withServer(
-        _ kind: TestServerKind, arguments: [String] = [], _ body: (TestServer) async throws -> Void
-    ) async throws {
-        guard kind.isAvailable else {
-            print("skipped on \(kind): redis-server is not installed (CI installs it)")
-            return
-        }
-        let server = try await TestServer.start(kind, arguments: arguments)
-        do {
-            try await body(server)
-        } catch {
-            await server.stop()
-            throw error
-        }
-        await server.stop()
-    }
-
     @Test(arguments: TestServerKind.allCases)
     func commandsAndErrorReplies(_ kind: TestServerKind) async throws {
-        try await Self.withServer(kind) { server in
+        try await TestServer.withServer(kind) { server in
             let connection = try await Self.connect(server)
             #expect(try await connection.send(RedisCommand("PING")) == .simpleString(ByteBuffer(string: "PONG")))
             #expect(try await connection.send(RedisCommand("SET", "k", "v")) == .simpleString(ByteBuffer(string: "OK")))
@@ -60,7 +43,7 @@ import TestSupport
 
     @Test(arguments: TestServerKind.allCases)
     func pipelinedRepliesComeBackInOrder(_ kind: TestServerKind) async throws {
-        try await Self.withServer(kind) { server in
+        try await TestServer.withServer(kind) { server in
             let connection = try await Self.connect(server)
             var commands = (0..<1000).map { _ in RedisCommand("INCR", "counter") }
             commands.insert(RedisCommand("GET", "counter"), at: 500)
@@ -89,7 +72,7 @@ import TestSupport
     /// Many tasks share one connection: every task gets its own replies.
     @Test(arguments: TestServerKind.allCases)
     func concurrentTasksShareOneConnection(_ kind: TestServerKind) async throws {
-        try await Self.withServer(kind) { server in
+        try await TestServer.withServer(kind) { server in
             let connection = try await Self.connect(server)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for task in 0..<50 {
@@ -110,7 +93,7 @@ import TestSupport
 
     @Test(arguments: TestServerKind.allCases)
     func handshakeAuthenticatesSelectsAndNames(_ kind: TestServerKind) async throws {
-        try await Self.withServer(kind, arguments: ["--requirepass", "s3cret"]) { server in
+        try await TestServer.withServer(kind, arguments: ["--requirepass", "s3cret"]) { server in
             await #expect {
                 try await Self.connect(server) { $0.url.password = "wrong" }
             } throws: { error in

@@ -16,9 +16,8 @@ extension RedisHubLifetimeManager {
             invalid("invocation", error)
             return
         }
-        var serializations: [String: ByteBuffer] = [:]
-        for (name, bytes) in invocation.serializations { serializations[name] = bytes }
-        let message = SerializedHubMessage(serializations: serializations)
+        let message = SerializedHubMessage(
+            serializations: invocation.serializations.map { (name: $0.protocolName, bytes: $0.bytes) })
         switch route {
         case .all:
             local.deliver(message, to: .all(excluding: invocation.excludedIds))

@@ -137,7 +137,7 @@ public final class RedisHubLifetimeManager: HubLifetimeManager, Service {
             }
             return (Array(state.acks.values), Array(state.results.values))
         }
-        let error = HubError(.deliveryFailed, "The Redis backplane was closed.")
+        let error = Self.closedError
         for ack in acks { ack.fail(error) }
         for result in results { result.fail(error) }
         groupCommands.finish()
@@ -149,6 +149,23 @@ public final class RedisHubLifetimeManager: HubLifetimeManager, Service {
     /// with only this node's connections reachable.
     public var isConnected: Bool {
         publisher.state == .connected && subscriber.state == .connected
+    }
+
+    /// Returns once ``isConnected`` is `connected`, or when the manager is closed (or the task
+    /// cancelled) first: for code that waits for the backplane instead of polling it.
+    public func waitUntil(connected: Bool) async {
+        // Each stream starts with its connection's current state, so a change that happened
+        // before the streams existed is seen at their first element.
+        let streams = [publisher.stateChanges(), subscriber.stateChanges()]
+        await withTaskGroup(of: Void.self) { group in
+            for states in streams {
+                group.addTask {
+                    for await _ in states where self.isConnected == connected { return }
+                }
+            }
+            await group.next()
+            group.cancelAll()
+        }
     }
 
     /// The two connections' states, for health endpoints (`publisher connected, subscriber
@@ -412,13 +429,7 @@ public final class RedisHubLifetimeManager: HubLifetimeManager, Service {
     private func sendGroupCommand(
         _ action: BackplaneGroupCommand.Action, _ group: String, _ connectionId: String
     ) async throws {
-        guard publisher.state == .connected else {
-            metrics.publishFailures.increment()
-            throw HubError(
-                .deliveryFailed,
-                "The Redis backplane is not connected: connection '\(connectionId)' is not on this node and cannot be reached."
-            )
-        }
+        guard publisher.state == .connected else { throw unreachable(connectionId) }
         let id = nextCommandId.wrappingAdd(1, ordering: .relaxed).oldValue
         let loop = publisher.eventLoop
         let acked = loop.makePromise(of: Void.self)
@@ -428,8 +439,8 @@ public final class RedisHubLifetimeManager: HubLifetimeManager, Service {
             return true
         }
         guard registered else {
-            acked.fail(HubError(.deliveryFailed, "The Redis backplane was closed."))
-            return try await acked.futureResult.get()
+            acked.fail(Self.closedError)  // a promise must be completed
+            throw Self.closedError
         }
         let seconds = Double(options.groupAckTimeout.nanoseconds) / 1e9
         let timeout = loop.scheduleTask(in: options.groupAckTimeout) { [weak self] in
@@ -449,6 +460,18 @@ public final class RedisHubLifetimeManager: HubLifetimeManager, Service {
             failAck(id, HubError(.deliveryFailed, "The group change could not be published to Redis: \(error)"))
         }
         try await acked.futureResult.get()
+    }
+
+    static let closedError = HubError(.deliveryFailed, "The Redis backplane was closed.")
+
+    /// The error (counted) for a group change or client result of a connection on another node
+    /// while Redis is unreachable.
+    private func unreachable(_ connectionId: String) -> HubError {
+        metrics.publishFailures.increment()
+        return HubError(
+            .deliveryFailed,
+            "The Redis backplane is not connected: connection '\(connectionId)' is not on this node and cannot be reached."
+        )
     }
 
     private func failAck(_ id: Int, _ error: any Error) {
@@ -490,13 +513,7 @@ public final class RedisHubLifetimeManager: HubLifetimeManager, Service {
         let payload = try invocationPayload(
             message, excluding: [], invocationId: invocationId,
             returnChannel: channels.returnResults(server: serverName))
-        guard publisher.state == .connected else {
-            metrics.publishFailures.increment()
-            throw HubError(
-                .deliveryFailed,
-                "The Redis backplane is not connected: connection '\(connectionId)' is not on this node and cannot be reached."
-            )
-        }
+        guard publisher.state == .connected else { throw unreachable(connectionId) }
         let result = publisher.eventLoop.makePromise(of: HubValue.self)
         let registered = state.withLock { state -> Bool in
             guard !state.isClosed else { return false }
@@ -504,8 +521,8 @@ public final class RedisHubLifetimeManager: HubLifetimeManager, Service {
             return true
         }
         guard registered else {
-            result.fail(HubError(.deliveryFailed, "The Redis backplane was closed."))
-            return try await result.futureResult.get()
+            result.fail(Self.closedError)  // a promise must be completed
+            throw Self.closedError
         }
         return try await withTaskCancellationHandler {
             do {
