@@ -3,6 +3,14 @@ import HubTransports
 import Logging
 import RedisClient
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// The flags both node commands take besides `--port` (whose default differs per node).
 public struct NodeCommandOptions: ParsableArguments {
     @Option(help: "The address to bind.")
@@ -18,6 +26,24 @@ public struct NodeCommandOptions: ParsableArguments {
         name: .customLong("channel-prefix"),
         help: "A prefix for every backplane channel, as StackExchange.Redis's ChannelPrefix (no separator is added).")
     public var channelPrefix: String = ""
+
+    @Option(
+        name: .customLong("redis-cacert"),
+        help: "For a rediss:// backplane: a PEM file of CA certificates to trust instead of the system's.")
+    public var redisCACertificate: String?
+
+    @Option(
+        name: .customLong("redis-cert"),
+        help: "For a rediss:// backplane: a PEM client certificate, for servers that require one (with --redis-key).")
+    public var redisCertificate: String?
+
+    @Option(name: .customLong("redis-key"), help: "For a rediss:// backplane: the client certificate's PEM private key.")
+    public var redisKey: String?
+
+    @Flag(
+        name: .customLong("redis-insecure"),
+        help: "For a rediss:// backplane: do not verify the server's certificate or name (testing only).")
+    public var redisInsecure: Bool = false
 
     @Option(
         name: .customLong("websocket-path"),
@@ -38,12 +64,24 @@ public struct NodeCommandOptions: ParsableArguments {
         guard NodeCommandSupport.logger(label: "node", level: logLevel) != nil else {
             throw ValidationError("Unknown --log-level '\(logLevel)'.")
         }
+        let tlsFlags = [
+            ("--redis-cacert", redisCACertificate), ("--redis-cert", redisCertificate), ("--redis-key", redisKey),
+        ]
+        let firstTLSFlag = tlsFlags.first(where: { $0.1 != nil })?.0 ?? (redisInsecure ? "--redis-insecure" : nil)
+        var usesTLS = false
         if let redis {
             do {
-                _ = try RedisURL(redis)
+                usesTLS = try RedisURL(redis).usesTLS
             } catch {
                 throw ValidationError("Invalid --redis URL: \(error.message)")
             }
+        }
+        if let firstTLSFlag, !usesTLS { throw ValidationError("\(firstTLSFlag) needs a rediss:// --redis URL.") }
+        if (redisCertificate == nil) != (redisKey == nil) {
+            throw ValidationError("--redis-cert and --redis-key go together.")
+        }
+        for (flag, file) in tlsFlags {
+            if let file, access(file, R_OK) != 0 { throw ValidationError("\(flag): cannot read '\(file)'.") }
         }
     }
 
@@ -53,6 +91,9 @@ public struct NodeCommandOptions: ParsableArguments {
         var options = LearningHubNodeOptions(port: port, logger: logger)
         options.host = host
         options.redis = redis.flatMap { try? RedisClientConfiguration($0) }
+        options.redis?.tls = RedisClientConfiguration.TLS(
+            caCertificateFile: redisCACertificate, certificateFile: redisCertificate, privateKeyFile: redisKey,
+            skipVerification: redisInsecure)
         options.channelPrefix = channelPrefix
         options.webSocketDataPath = webSocketPath
         return options
