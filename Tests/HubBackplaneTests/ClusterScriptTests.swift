@@ -175,6 +175,62 @@ struct ClusterScriptTests {
         try? FileManager.default.removeItem(atPath: state)
     }
 
+    @Test("on a TLS Redis that wants a client certificate: the TLS flags after -- reach every node")
+    func tlsRedis() async throws {
+        guard TestServerKind.redis.isAvailable, TestCertificates.isAvailable else { return }
+        let certificates = try await TestCertificates.make()
+        defer { try? FileManager.default.removeItem(atPath: certificates.directory) }
+        let port = try FreePort.find()
+        let server = try await RedisServerProcess.start(arguments: [
+            "--port", "0", "--tls-port", String(port), "--tls-cert-file", certificates.serverCertificate,
+            "--tls-key-file", certificates.serverKey, "--tls-ca-cert-file", certificates.ca,
+            "--tls-auth-clients", "yes",
+        ])
+        defer { server.stop() }
+        let state = try Self.stateDirectory()
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        let (status, output) = try await Self.run([
+            Self.up, "--detach", "--bin-dir", Self.binDir, "--state-dir", state,
+            "--redis", "rediss://localhost:\(port)", "--",
+            "--redis-cacert", certificates.ca, "--redis-cert", certificates.clientCertificate,
+            "--redis-key", certificates.clientKey,
+        ])
+        let processes = try Self.recorded(in: state)
+        defer { for process in processes where Self.isRunning(process.pid) { kill(process.pid, SIGKILL) } }
+        try #require(status == 0, "cluster/up on TLS failed:\n\(output)")
+        #expect(output.contains("redis-cli --tls -u rediss://localhost:\(port) pubsub channels"), "\(output)")
+        let ports = Self.printedNodePorts(output)
+        for port in ports { #expect(try await Self.health(port).contains(#""status":"ok""#)) }
+        let onWeb = try await BackplanePeer.connect(port: ports[0], path: "/learningHub", learnId: false)
+        let onAPI = try await BackplanePeer.connect(port: ports[1], path: "/learningHub", learnId: false)
+        for peer in [onWeb, onAPI] { try await peer.call("SendToIndividual", "no-such-connection", "ready?") }
+        try await onAPI.call("BroadcastMessage", "over TLS")
+        #expect(try await onWeb.nextReceived("ReceiveMessage").hasSuffix("Message: over TLS"))
+        await onWeb.disconnect()
+        await onAPI.disconnect()
+        #expect(try await Self.run([Self.down, "--state-dir", state]).0 == 0)
+        for process in processes { #expect(!Self.isRunning(process.pid), "\(process.name) still runs") }
+    }
+
+    @Test("the nodes' TLS flags are refused without rediss://, alone, or with files they cannot read")
+    func nodeTLSFlags() async throws {
+        let node = try #require(BuiltExecutable.path("web-node"))
+        let cases: [([String], String)] = [
+            (["--redis-insecure"], "--redis-insecure needs a rediss:// --redis URL."),
+            (["--redis", "redis://127.0.0.1:6379", "--redis-cacert", "/etc/hostname"],
+             "--redis-cacert needs a rediss:// --redis URL."),
+            (["--redis", "rediss://127.0.0.1:6379", "--redis-cert", "/etc/hostname"],
+             "--redis-cert and --redis-key go together."),
+            (["--redis", "rediss://127.0.0.1:6379", "--redis-cacert", "/nonexistent/ca.pem"],
+             "--redis-cacert: cannot read '/nonexistent/ca.pem'."),
+        ]
+        for (arguments, message) in cases {
+            let (status, output) = try await Self.run([node, "--port", "0"] + arguments, timeout: .seconds(30))
+            #expect(status == 64, "\(arguments)")
+            #expect(output.contains("Error: \(message)"), "\(arguments): \(output)")
+        }
+    }
+
     @Test("a port in use, a failed build and bad flags are clear errors, and nothing is left running")
     func errors() async throws {
         let state = try Self.stateDirectory()

@@ -13,58 +13,7 @@ import TestSupport
     .enabled(if: RedisServerProcess.isAvailable, "needs redis-server (CI installs it)"),
     .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl"), "needs openssl"))
 struct RedisTLSAndACLTests {
-    /// A CA, a server certificate for `localhost`/127.0.0.1 and a client certificate, in a
-    /// temporary directory.
-    struct Certificates {
-        let directory: String
-        var ca: String { directory + "/ca.crt" }
-        var serverCertificate: String { directory + "/server.crt" }
-        var serverKey: String { directory + "/server.key" }
-        var clientCertificate: String { directory + "/client.crt" }
-        var clientKey: String { directory + "/client.key" }
-        var otherCA: String { directory + "/other-ca.crt" }
-
-        static func make() async throws -> Certificates {
-            let directory = NSTemporaryDirectory() + "tls-\(UUID().uuidString)"
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            let c = Certificates(directory: directory)
-            try """
-            subjectAltName = DNS:localhost, IP:127.0.0.1
-            """.write(toFile: directory + "/san.ext", atomically: true, encoding: .utf8)
-            let steps: [[String]] = [
-                [
-                    "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=Test CA",
-                    "-keyout", directory + "/ca.key", "-out", c.ca,
-                ],
-                [
-                    "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=Other CA",
-                    "-keyout", directory + "/other-ca.key", "-out", c.otherCA,
-                ],
-                [
-                    "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout", c.serverKey,
-                    "-out", directory + "/server.csr",
-                ],
-                [
-                    "x509", "-req", "-in", directory + "/server.csr", "-CA", c.ca, "-CAkey", directory + "/ca.key",
-                    "-CAcreateserial", "-days", "2", "-extfile", directory + "/san.ext", "-out", c.serverCertificate,
-                ],
-                [
-                    "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=client", "-keyout", c.clientKey,
-                    "-out", directory + "/client.csr",
-                ],
-                [
-                    "x509", "-req", "-in", directory + "/client.csr", "-CA", c.ca, "-CAkey", directory + "/ca.key",
-                    "-CAcreateserial", "-days", "2", "-out", c.clientCertificate,
-                ],
-            ]
-            for step in steps {
-                let process = try RunningProcess.spawn("/usr/bin/openssl", step)
-                let status = try await process.waitForExit(timeout: .seconds(60))
-                if status != 0 { throw TestSupportError("openssl \(step[0]) failed: \(process.output.text)") }
-            }
-            return c
-        }
-    }
+    typealias Certificates = TestCertificates
 
     static var quiet: Logger {
         var logger = Logger(label: "test.redis")
