@@ -37,7 +37,8 @@ public struct NodeCommandOptions: ParsableArguments {
         help: "For a rediss:// backplane: a PEM client certificate, for servers that require one (with --redis-key).")
     public var redisCertificate: String?
 
-    @Option(name: .customLong("redis-key"), help: "For a rediss:// backplane: the client certificate's PEM private key.")
+    @Option(
+        name: .customLong("redis-key"), help: "For a rediss:// backplane: the client certificate's PEM private key.")
     public var redisKey: String?
 
     @Flag(

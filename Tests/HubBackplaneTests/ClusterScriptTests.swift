@@ -23,7 +23,9 @@ struct ClusterScriptTests {
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     static let up = root.appendingPathComponent("cluster/up").path
     static let down = root.appendingPathComponent("cluster/down").path
-    static var binDir: String { URL(fileURLWithPath: BuiltExecutable.path("web-node")!).deletingLastPathComponent().path }
+    static var binDir: String {
+        URL(fileURLWithPath: BuiltExecutable.path("web-node")!).deletingLastPathComponent().path
+    }
 
     /// A fresh state directory (logs and the state file) per test, so a developer's own cluster in
     /// `cluster/run/` is never touched.
@@ -71,7 +73,8 @@ struct ClusterScriptTests {
         try await TestHTTPClient.request("GET", port: port, path: "/health").body
     }
 
-    @Test("--detach: every printed node answers /health, the book's broadcast crosses the nodes, cluster/down stops all")
+    @Test(
+        "--detach: every printed node answers /health, the book's broadcast crosses the nodes, cluster/down stops all")
     func detachedCluster() async throws {
         let state = try Self.stateDirectory()
         let (status, output) = try await Self.run([Self.up, "--detach", "--bin-dir", Self.binDir, "--state-dir", state])
@@ -91,7 +94,8 @@ struct ClusterScriptTests {
         #expect(output.contains("Stop: cluster/down --state-dir \(state)"))
         if RedisCLI.isAvailable {
             // The printed command shows the hub's channels.
-            let channels = try await RedisCLI.run(port: brokerPort, ["pubsub", "channels", "SignalRHubs.LearningHub:*"])
+            let channels = try await RedisCLI.run(
+                port: brokerPort, ["pubsub", "channels", "SignalRHubs.LearningHub:*"])
             #expect(channels.output.contains("SignalRHubs.LearningHub:all"))
         }
 
@@ -101,10 +105,30 @@ struct ClusterScriptTests {
         let onWeb = try await BackplanePeer.connect(port: web, path: "/learningHub", learnId: false)
         let onAPI = try await BackplanePeer.connect(port: api, path: "/learningHub", learnId: false)
         for peer in [onWeb, onAPI] { try await peer.call("SendToIndividual", "no-such-connection", "ready?") }
+        // tools/watch-backplane (docs/inspect.md) decodes what crosses the broker.
+        let watcher =
+            RunningProcess.find("python3") == nil
+            ? nil
+            : try RunningProcess.spawn(
+                "/usr/bin/env",
+                [
+                    "python3", Self.root.appendingPathComponent("tools/watch-backplane").path,
+                    "--url", "redis://127.0.0.1:\(brokerPort)", "--count", "1",
+                ])
+        defer { watcher?.signal(SIGKILL) }
+        if let watcher { _ = try await watcher.waitForOutput(containing: "watching SignalRHubs.LearningHub:*") }
+
         try await onAPI.call("BroadcastMessage", "across the cluster")
         let received = try await onWeb.nextReceived("ReceiveMessage")
         #expect(received.hasSuffix("Message: across the cluster"))
         #expect(try await onAPI.nextReceived("ReceiveMessage") == received)
+        if let watcher {
+            #expect(try await watcher.waitForExit() == 0)
+            let watched = watcher.output.text
+            #expect(watched.contains("SignalRHubs.LearningHub:all\n  excluding nobody\n"), "\(watched)")
+            #expect(watched.contains(#"json: {"type":1,"target":"ReceiveMessage","arguments":["\#(received)"]}"#))
+            #expect(watched.contains("messagepack: Invocation [1, {}, None, 'ReceiveMessage', ['\(received)'], []]"))
+        }
         #expect(try await TestHTTPClient.request("GET", port: web, path: "/").status == 200)
         try await expectDelivered(
             [(onWeb, [BookScenarioTests.index]), (onAPI, [BookScenarioTests.index])], markerFrom: onWeb,
@@ -145,7 +169,8 @@ struct ClusterScriptTests {
             #expect(processes.map(\.name) == ["web-node-1", "api-node-2", "web-node-3"])
             #expect(output.contains("joined through the Redis at redis://127.0.0.1:\(server.port)"))
             #expect(
-                output.contains("redis-cli -u redis://127.0.0.1:\(server.port) pubsub channels 'demo.SignalRHubs.LearningHub:*'"))
+                output.contains(
+                    "redis-cli -u redis://127.0.0.1:\(server.port) pubsub channels 'demo.SignalRHubs.LearningHub:*'"))
             let ports = Self.printedNodePorts(output)
             #expect(ports.count == 3)
             for port in ports { #expect(try await Self.health(port).contains(#""status":"ok""#)) }
@@ -217,12 +242,18 @@ struct ClusterScriptTests {
         let node = try #require(BuiltExecutable.path("web-node"))
         let cases: [([String], String)] = [
             (["--redis-insecure"], "--redis-insecure needs a rediss:// --redis URL."),
-            (["--redis", "redis://127.0.0.1:6379", "--redis-cacert", "/etc/hostname"],
-             "--redis-cacert needs a rediss:// --redis URL."),
-            (["--redis", "rediss://127.0.0.1:6379", "--redis-cert", "/etc/hostname"],
-             "--redis-cert and --redis-key go together."),
-            (["--redis", "rediss://127.0.0.1:6379", "--redis-cacert", "/nonexistent/ca.pem"],
-             "--redis-cacert: cannot read '/nonexistent/ca.pem'."),
+            (
+                ["--redis", "redis://127.0.0.1:6379", "--redis-cacert", "/etc/hostname"],
+                "--redis-cacert needs a rediss:// --redis URL."
+            ),
+            (
+                ["--redis", "rediss://127.0.0.1:6379", "--redis-cert", "/etc/hostname"],
+                "--redis-cert and --redis-key go together."
+            ),
+            (
+                ["--redis", "rediss://127.0.0.1:6379", "--redis-cacert", "/nonexistent/ca.pem"],
+                "--redis-cacert: cannot read '/nonexistent/ca.pem'."
+            ),
         ]
         for (arguments, message) in cases {
             let (status, output) = try await Self.run([node, "--port", "0"] + arguments, timeout: .seconds(30))
