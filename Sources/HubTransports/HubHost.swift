@@ -20,7 +20,7 @@ import Synchronization
 /// ```
 ///
 /// Add hubs before the server starts. On graceful shutdown (or when the server quiesces) every
-/// hub's connections get a Close message and their sockets close.
+/// hub's connections get a Close message (allowing a reconnect) and their sockets close.
 public final class HubHost: Service, Sendable {
     private struct State {
         var hubs: [HubRegistration] = []

@@ -15,7 +15,7 @@ struct WebNodeCommand: AsyncParsableCommand {
 
             Clients negotiate at POST /learningHub/negotiate (versions 0 and 1) or open a WebSocket at /learningHub directly (JSON in text frames, MessagePack in binary frames).
 
-            Once listening, the node prints "web-node listening on http://HOST:PORT" (useful with --port 0). SIGINT or SIGTERM closes every hub connection with a Close message, then stops the node.
+            Once listening, the node prints "web-node listening on http://HOST:PORT" (useful with --port 0). SIGINT or SIGTERM closes every hub connection with a Close message that lets clients with automatic reconnect reconnect (to another node, behind a load balancer), then stops the node.
             """)
 
     @Option(help: "The port to listen on; 0 picks a free port.")

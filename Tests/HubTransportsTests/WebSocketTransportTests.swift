@@ -270,12 +270,14 @@ struct WebSocketTransportTests {
         }
     }
 
-    @Test("Graceful shutdown sends a Close message and close code 1000", arguments: HubWebSocketDataPath.allCases)
+    @Test(
+        "Graceful shutdown sends a Close message that allows reconnecting, and close code 1000",
+        arguments: HubWebSocketDataPath.allCases)
     func shutdown(path: HubWebSocketDataPath) async throws {
         let client = try await TestHub.withServer(routeOptions: .dataPath(path)) { port in
             try await TestHub.connect(port: port)
         }
-        #expect(try await client.nextMessage() == #"{"type":7}"#)
+        #expect(try await client.nextMessage() == #"{"type":7,"allowReconnect":true}"#)
         #expect(try await Self.closeCode(client) == 1000)
     }
 

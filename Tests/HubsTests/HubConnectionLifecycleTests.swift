@@ -269,14 +269,16 @@ struct HubConnectionLifecycleTests {
         #expect(close.error == "Connection closed with an error. HubException: go away")
     }
 
-    @Test("endpoint shutdown sends every connection a Close without an error")
-    func shutdown() async throws {
+    @Test(
+        "endpoint shutdown sends every connection a Close without an error, allowing a reconnect",
+        arguments: [true, false])
+    func shutdown(allowReconnect: Bool) async throws {
         let endpoint = HubEndpoint(definition: TestHubs.definition(), options: .forTests)
         let clients = [try await TestHubClient.connect(endpoint), try await TestHubClient.connect(endpoint)]
-        await endpoint.shutdown()
+        await endpoint.shutdown(allowReconnect: allowReconnect)
         for client in clients {
             guard case .message(.close(let close)) = try await client.nextEvent() else { throw TestFailure("no close") }
-            #expect(close == CloseMessage())
+            #expect(close == CloseMessage(allowReconnect: allowReconnect))
             guard case .closed(normal: true) = try await client.nextEvent() else { throw TestFailure("not closed") }
         }
     }

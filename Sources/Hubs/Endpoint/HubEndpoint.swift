@@ -64,14 +64,18 @@ public final class HubEndpoint: Sendable {
         return session
     }
 
-    /// Closes every connection with a Close message (no error, as at server shutdown) and stops
-    /// the timers.
-    public func shutdown() async {
+    /// Closes every connection with a Close message (no error) and stops the timers.
+    ///
+    /// At server shutdown the Close allows reconnecting (`allowReconnect: true`), so clients with
+    /// automatic reconnect (JavaScript's `withAutomaticReconnect`, .NET's `WithAutomaticReconnect`)
+    /// reconnect — through a load balancer, to another node — as they do when an ASP.NET Core
+    /// server stops (its transports end without a Close). A Close without it would stop them for good.
+    public func shutdown(allowReconnect: Bool = true) async {
         let tickers = self.tickers.withLock { Array($0.values) }
         for ticker in tickers {
             try? await ticker.eventLoop.submit {
                 for session in ticker.allSessions {
-                    session.close(with: CloseMessage(), normal: true)
+                    session.close(with: CloseMessage(allowReconnect: allowReconnect), normal: true)
                 }
                 ticker.stop()
             }.get()
