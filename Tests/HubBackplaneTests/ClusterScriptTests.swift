@@ -273,8 +273,8 @@ struct ClusterScriptTests {
                 "port \(taken.port) (--broker-port) is already in use"
             ),
             (
-                [Self.up, "--bin-dir", Self.binDir, "--state-dir", state, "--port", "\(taken.port - 1)"],
-                "port \(taken.port) (node 2) is already in use"
+                [Self.up, "--bin-dir", Self.binDir, "--state-dir", state, "--port", "\(taken.port)", "--nodes", "1"],
+                "port \(taken.port) (node 1) is already in use"
             ),
             (["SWIFT=/bin/false", Self.up, "--state-dir", state], "the release build of broker failed"),
             (["SWIFT=/bin/false", Self.up, "--state-dir", state, "--debug"], "the debug build of broker failed"),
