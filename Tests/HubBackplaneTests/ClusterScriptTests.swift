@@ -54,7 +54,7 @@ struct ClusterScriptTests {
     }
 
     /// Runs a script to its end: (exit status, output).
-    static func run(_ arguments: [String], timeout: TimeAmount = .seconds(120)) async throws -> (Int32, String) {
+    static func run(_ arguments: [String], timeout: TimeAmount = .seconds(300)) async throws -> (Int32, String) {
         let process = try RunningProcess.spawn("/usr/bin/env", arguments)
         let output = try await process.output.waitForEnd(timeout: timeout)
         return (try await process.waitForExit(timeout: timeout), output)
@@ -163,7 +163,7 @@ struct ClusterScriptTests {
                     Self.up, "--bin-dir", Self.binDir, "--state-dir", state, "--nodes", "3",
                     "--redis", "redis://127.0.0.1:\(server.port)", "--channel-prefix", "demo.",
                 ])
-            let output = try await up.waitForOutput(containing: "Stop: Ctrl-C", timeout: .seconds(120))
+            let output = try await up.waitForOutput(containing: "Stop: Ctrl-C", timeout: .seconds(300))
             let processes = try Self.recorded(in: state)
             defer { for process in processes where Self.isRunning(process.pid) { kill(process.pid, SIGKILL) } }
             // No broker of its own: three nodes on the given Redis.
@@ -191,7 +191,7 @@ struct ClusterScriptTests {
     func nodeDies() async throws {
         let state = try Self.stateDirectory()
         let up = try RunningProcess.spawn("/usr/bin/env", [Self.up, "--bin-dir", Self.binDir, "--state-dir", state])
-        _ = try await up.waitForOutput(containing: "Stop: Ctrl-C", timeout: .seconds(120))
+        _ = try await up.waitForOutput(containing: "Stop: Ctrl-C", timeout: .seconds(300))
         let processes = try Self.recorded(in: state)
         defer { for process in processes where Self.isRunning(process.pid) { kill(process.pid, SIGKILL) } }
         kill(processes[1].pid, SIGKILL)
