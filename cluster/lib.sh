@@ -50,7 +50,7 @@ live_processes() {
 # Waits until the process is gone. A child of this shell is reaped, so it does not linger as a zombie.
 stop_process() {
     local pid=$1 start=$2 name=$3 grace=${4:-15} waited=0
-    is_running "$pid" "$start" || { wait "$pid" 2>/dev/null; return 0; }
+    is_running "$pid" "$start" || { wait "$pid" 2>/dev/null || true; return 0; }
     kill -TERM "$pid" 2>/dev/null || true
     # These are other processes (after --detach not even our children): nothing to await but their exit.
     while is_running "$pid" "$start"; do

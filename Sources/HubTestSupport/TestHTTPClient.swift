@@ -23,7 +23,7 @@ public enum TestHTTPClient {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(Collector(received: received))
+                    try channel.pipeline.syncOperations.addHandler(TestByteCollector(received: received))
                 }
             }
             .connect(host: "127.0.0.1", port: port).get()
@@ -77,27 +77,6 @@ public enum TestHTTPClient {
         return out
     }
 
-    private final class Collector: ChannelInboundHandler, Sendable {
-        typealias InboundIn = ByteBuffer
-        let received: TestEventQueue<ByteBuffer?>
-
-        init(received: TestEventQueue<ByteBuffer?>) {
-            self.received = received
-        }
-
-        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-            received.push(unwrapInboundIn(data))
-        }
-
-        func channelInactive(context: ChannelHandlerContext) {
-            received.push(nil)
-            context.fireChannelInactive()
-        }
-
-        func errorCaught(context: ChannelHandlerContext, error: any Error) {
-            context.close(promise: nil)
-        }
-    }
 }
 
 extension Substring {

@@ -48,12 +48,6 @@ public final class HubHost: Service, Sendable {
         precondition(path.hasPrefix("/"), "A hub path starts with '/': \(path)")
         let registration = HubRegistration(
             path: Self.normalize(path), endpoint: endpoint, options: options, authenticate: authenticate)
-        let missing = options.transports.filter { !$0.isImplemented }
-        if !missing.isEmpty {
-            logger.warning(
-                "Hub transports not implemented yet are not offered",
-                metadata: ["hub.path": "\(path)", "transports": "\(missing.map(\.rawValue).sorted())"])
-        }
         state.withLock { state in
             precondition(
                 !state.hubs.contains { $0.path == registration.path }, "Two hubs are mapped at \(path).")

@@ -11,12 +11,14 @@ final class HubRegistration: Sendable {
     let transports: [HubTransportType]
     let authenticate: HubAuthenticator?
     let negotiated: HubNegotiatedConnections
+    /// The connections on Server-Sent Events and long polling.
+    let httpConnections = HTTPHubConnections()
 
     init(path: String, endpoint: HubEndpoint, options: HubRouteOptions, authenticate: HubAuthenticator?) {
         self.path = path
         self.endpoint = endpoint
         self.options = options
-        self.transports = HubTransportType.allCases.filter { options.transports.contains($0) && $0.isImplemented }
+        self.transports = HubTransportType.allCases.filter { options.transports.contains($0) }
         self.authenticate = authenticate
         self.negotiated = HubNegotiatedConnections(timeout: options.negotiationTimeout)
     }

@@ -2,9 +2,9 @@ import NIOCore
 
 /// How one hub is served over HTTP: transports, negotiate versions and transport timeouts.
 public struct HubRouteOptions: Sendable {
-    /// The transports offered, in any order (negotiate lists them in ASP.NET Core's order).
-    /// Transports this build does not implement yet are left out with a warning.
-    public var transports: Set<HubTransportType> = [.webSockets]
+    /// The transports offered, in any order (negotiate lists them in ASP.NET Core's order); all
+    /// three by default, as in ASP.NET Core.
+    public var transports: Set<HubTransportType> = Set(HubTransportType.allCases)
     /// The lowest `negotiateVersion` accepted (ASP.NET Core's `MinimumProtocolVersion`, 0).
     public var minimumNegotiateVersion: Int = 0
     /// How long a negotiated connection waits for its transport to open before the id is
@@ -25,7 +25,14 @@ public struct HubRouteOptions: Sendable {
     /// the two with `hub-bench`; see `docs/benchmarks.md`).
     public var webSocketDataPath: HubWebSocketDataPath = .channelHandler
 
-    /// The defaults: WebSockets only, versions 0 and 1.
+    /// How long a long poll waits for data before it returns empty (200) and the client polls
+    /// again (ASP.NET Core's `LongPolling.PollTimeout`, 90 s).
+    public var longPollingTimeout: TimeAmount = .seconds(90)
+    /// How long a long-polling connection lives with no poll outstanding before it is ended: a
+    /// client that stopped polling has gone (ASP.NET Core's disconnect timeout).
+    public var longPollingDisconnectTimeout: TimeAmount = .seconds(15)
+
+    /// The defaults: every transport, negotiate versions 0 and 1.
     public init() {}
 
     /// Options offering `transports`.

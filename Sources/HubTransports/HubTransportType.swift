@@ -17,10 +17,6 @@ public enum HubTransportType: String, Sendable, Hashable, CaseIterable {
         }
     }
 
-    /// Whether this build serves the transport. Server-Sent Events and long polling come in a
-    /// later change; a hub configured with them does not advertise them until then.
-    public var isImplemented: Bool { self == .webSockets }
-
     /// ASP.NET Core's 404 body when a request uses a transport the hub does not offer.
     var notSupportedText: String { "\(rawValue) transport not supported by this end point type" }
 }

@@ -8,7 +8,7 @@ import Testing
 struct NegotiateTests {
     static let idPattern = "[A-Za-z0-9_-]{22}"
 
-    @Test("Version 1: id, a distinct token, WebSockets, in ASP.NET Core's field order")
+    @Test("Version 1: id, a distinct token, the three transports, in ASP.NET Core's field order")
     func versionOne() async throws {
         try await TestHub.withServer { port in
             let response = try await TestHTTPClient.request(
@@ -16,7 +16,7 @@ struct NegotiateTests {
             #expect(response.status == 200)
             #expect(response.headers["content-type"] == "application/json")
             let pattern =
-                #/\{"negotiateVersion":1,"connectionId":"([A-Za-z0-9_-]{22})","connectionToken":"([A-Za-z0-9_-]{22})","availableTransports":\[\{"transport":"WebSockets","transferFormats":\["Text","Binary"\]\}\]\}/#
+                #/\{"negotiateVersion":1,"connectionId":"([A-Za-z0-9_-]{22})","connectionToken":"([A-Za-z0-9_-]{22})","availableTransports":\[\{"transport":"WebSockets","transferFormats":\["Text","Binary"\]\},\{"transport":"ServerSentEvents","transferFormats":\["Text"\]\},\{"transport":"LongPolling","transferFormats":\["Text","Binary"\]\}\]\}/#
             let match = try #require(response.body.wholeMatch(of: pattern))
             #expect(match.1 != match.2)
         }
@@ -28,7 +28,7 @@ struct NegotiateTests {
             let response = try await TestHTTPClient.request("POST", port: port, path: TestHub.path + "/negotiate")
             #expect(response.status == 200)
             let pattern =
-                #/\{"negotiateVersion":0,"connectionId":"[A-Za-z0-9_-]{22}","availableTransports":\[\{"transport":"WebSockets","transferFormats":\["Text","Binary"\]\}\]\}/#
+                #/\{"negotiateVersion":0,"connectionId":"[A-Za-z0-9_-]{22}","availableTransports":\[\{"transport":"WebSockets","transferFormats":\["Text","Binary"\]\},\{"transport":"ServerSentEvents","transferFormats":\["Text"\]\},\{"transport":"LongPolling","transferFormats":\["Text","Binary"\]\}\]\}/#
             #expect(response.body.wholeMatch(of: pattern) != nil, "\(response.body)")
         }
     }
@@ -73,15 +73,43 @@ struct NegotiateTests {
         }
     }
 
+    @Test("A hub's choice of transports: negotiate lists only those, and the others get 404")
+    func transportChoice() async throws {
+        // The book's node 1: WebSockets and long polling, no Server-Sent Events.
+        try await TestHub.withServer(routeOptions: HubRouteOptions(transports: [.longPolling, .webSockets])) { port in
+            let negotiated = try await TestHTTPClient.request(
+                "POST", port: port, path: TestHub.path + "/negotiate?negotiateVersion=1")
+            #expect(
+                negotiated.body.hasSuffix(
+                    #""availableTransports":[{"transport":"WebSockets","transferFormats":["Text","Binary"]},{"transport":"LongPolling","transferFormats":["Text","Binary"]}]}"#
+                ), "\(negotiated.body)")
+            let token = try #require(negotiated.body.firstMatch(of: #/"connectionToken":"([^"]+)"/#)?.1)
+            let events = try await TestHTTPClient.request(
+                "GET", port: port, path: TestHub.path + "?id=\(token)", headers: [("Accept", "text/event-stream")])
+            #expect(events.status == 404)
+            #expect(events.body == "ServerSentEvents transport not supported by this end point type")
+        }
+        try await TestHub.withServer(routeOptions: HubRouteOptions(transports: [.webSockets])) { port in
+            let poll = try await TestHTTPClient.request("GET", port: port, path: TestHub.path + "?id=x")
+            #expect(poll.status == 404)
+            #expect(poll.body == "LongPolling transport not supported by this end point type")
+            let upgrade = try await TestHTTPClient.request(
+                "POST", port: port, path: TestHub.path + "/negotiate?negotiateVersion=1")
+            #expect(upgrade.body.contains(#""availableTransports":[{"transport":"WebSockets""#))
+            #expect(!upgrade.body.contains("LongPolling"))
+        }
+    }
+
     @Test("Requests at the hub path that are not WebSocket upgrades")
     func hubPathRequests() async throws {
         try await TestHub.withServer { port in
             let poll = try await TestHTTPClient.request("GET", port: port, path: TestHub.path + "?id=x")
             #expect(poll.status == 404)
-            #expect(poll.body == "LongPolling transport not supported by this end point type")
+            #expect(poll.body == "No Connection with that ID")
             let events = try await TestHTTPClient.request(
                 "GET", port: port, path: TestHub.path, headers: [("Accept", "text/event-stream")])
-            #expect(events.body == "ServerSentEvents transport not supported by this end point type")
+            #expect(events.status == 400)
+            #expect(events.body == "Connection ID required")
 
             let negotiated = try await TestHTTPClient.request(
                 "POST", port: port, path: TestHub.path + "/negotiate?negotiateVersion=1")

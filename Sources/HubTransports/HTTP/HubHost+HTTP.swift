@@ -8,14 +8,10 @@ extension HubHost {
     ///
     /// What each request gets (ASP.NET Core's `HttpConnectionDispatcher`):
     /// * `POST {hub}/negotiate`: the negotiate body (or `{"error":…}` with 200); other methods 405.
-    /// * `GET {hub}` without a WebSocket upgrade: Server-Sent Events (with
-    ///   `Accept: text/event-stream`) or long polling; neither is served yet, so 404
-    ///   `<Transport> transport not supported by this end point type`.
-    /// * `POST {hub}?id=…`: every connection is a WebSocket for now, so 405
-    ///   `POST requests are not allowed for WebSocket connections.`; no id 400, unknown id 404.
-    /// * `DELETE {hub}?id=…`: 400 `Cannot terminate this connection using the DELETE endpoint.`
-    ///   (long polling only); no id 400, unknown id 404.
-    /// * any other method: 405.
+    /// * `GET`, `POST` and `DELETE` at `{hub}`: the transports' requests
+    ///   (``transportResponse(_:method:uri:request:user:collectBody:)``), which the middleware
+    ///   sends there before this is asked.
+    /// * any other method at `{hub}`: 405.
     ///
     /// Every hub request passes the authentication hook first (401 when it rejects).
     func respond(
@@ -32,7 +28,7 @@ extension HubHost {
             return negotiate(hub, uri: uri)
         case .connection(let hub):
             guard await hub.user(for: request, uri: uri) != nil else { return .unauthorized }
-            return connectionRequest(hub, method: method, uri: uri, request: request)
+            return .text(.methodNotAllowed)
         }
     }
 
@@ -54,32 +50,6 @@ extension HubHost {
         return .json(
             HubNegotiation.responseBody(
                 version: version, connectionId: connectionId, connectionToken: token, transports: hub.transports))
-    }
-
-    private func connectionRequest(
-        _ hub: HubRegistration, method: HTTPRequest.Method, uri: HubRequestURI, request: HubConnectionRequest
-    ) -> HubHTTPResponse {
-        switch method {
-        case .get:
-            let wantsEvents = request.header("accept")?.lowercased().contains("text/event-stream") ?? false
-            let transport: HubTransportType = wantsEvents ? .serverSentEvents : .longPolling
-            // Neither transport is served yet (a hub never lists them), so this is ASP.NET Core's
-            // answer for a transport the endpoint does not allow.
-            return .text(.notFound, transport.notSupportedText)
-        case .post, .delete:
-            guard let token = uri.value("id"), !token.isEmpty else {
-                return .text(.badRequest, "Connection ID required")
-            }
-            guard hub.negotiated.entry(token: token) != nil else {
-                return .text(.notFound, "No Connection with that ID")
-            }
-            if method == .post {
-                return .text(.methodNotAllowed, "POST requests are not allowed for WebSocket connections.")
-            }
-            return .text(.badRequest, "Cannot terminate this connection using the DELETE endpoint.")
-        default:
-            return .text(.methodNotAllowed)
-        }
     }
 
     /// Decides a WebSocket upgrade request: the connection it opens, or the response refusing it.

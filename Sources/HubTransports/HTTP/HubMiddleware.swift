@@ -22,16 +22,25 @@ public struct HubMiddleware<Context: RequestContext>: RouterMiddleware {
     ) async throws -> Response {
         let remote = (context as? any RemoteAddressRequestContext)?.remoteAddress
         let headers = request.headers.map { (name: $0.name.rawName, value: $0.value) }
+        let uri = HubRequestURI(request.uri.string)
+        if [.get, .post, .delete].contains(request.method), case .connection(let hub)? = host.route(path: uri.path) {
+            // The transports' own requests: Server-Sent Events, long polls, sends and DELETE.
+            let connectionRequest = HubHost.connectionRequest(uri: uri, headers: headers, remoteAddress: remote)
+            guard let user = await hub.user(for: connectionRequest, uri: uri) else {
+                return HubHost.response(.unauthorized)
+            }
+            var request = request
+            return await host.transportResponse(
+                hub, method: request.method, uri: uri, request: connectionRequest, user: user,
+                collectBody: { try await request.collectBody(upTo: $0) })
+        }
         guard
             let response = await host.respond(
                 method: request.method, target: request.uri.string, headers: headers, remoteAddress: remote)
         else {
             return try await next(request, context)
         }
-        var fields = response.headers
-        fields[.cacheControl] = "no-cache"
-        return Response(
-            status: response.status, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(string: response.body)))
+        return HubHost.response(response)
     }
 }
 

@@ -1,0 +1,269 @@
+import HubProtocol
+import Hubs
+import Logging
+import NIOCore
+import Synchronization
+
+/// One hub connection over Server-Sent Events or long polling: the session's transport, fed by
+/// `POST` requests and drained by the event stream or by polls.
+///
+/// Everything mutable is touched on ``eventLoop`` only. What the session writes waits in
+/// `pending` until the event stream takes it or a poll collects it; past
+/// ``HTTPHubConnection/bufferLimit`` bytes the transport reports itself not writable, so the
+/// session's own bound on a slow client applies.
+final class HTTPHubConnection: HubTransport, @unchecked Sendable {
+    /// What a poll (or a wait of the event stream) ends with.
+    enum Delivery: Sendable {
+        /// Bytes to send.
+        case data(ByteBuffer)
+        /// Long polling: nothing arrived within the poll timeout (200, empty).
+        case timedOut
+        /// Long polling: a newer poll took over (204).
+        case superseded
+        /// The connection has ended (204, or the end of the event stream).
+        case closed
+    }
+
+    /// ASP.NET Core's `TransportMaxBufferSize`: past this many unsent bytes the transport is
+    /// not writable.
+    static let bufferLimit = 65_536
+
+    let eventLoop: any EventLoop
+    let kind: HubTransportType
+    let token: String
+    let connectionId: String
+    private let logger: Logger
+    private var session: HubConnectionSession?
+    private var pending = ByteBuffer()
+    private var waiter: (promise: EventLoopPromise<Delivery>, timer: Scheduled<Void>?)?
+    /// The session ended the connection; what is pending still goes out.
+    private var closing = false
+    /// The connection is gone for good (the stream ended, `DELETE`, a poll timeout, shutdown).
+    private(set) var ended = false
+    private var reportedUnwritable = false
+    private var readingPaused = false
+    private var readWaiters: [EventLoopPromise<Void>] = []
+    /// A `POST` is being fed to the session (a second one at the same time gets 409).
+    var sending = false
+    /// When the last poll ended (long polling), for the disconnect timeout.
+    private var lastPollEnd: NIODeadline = .now()
+    private var idleCheck: RepeatedTask?
+    /// Called once when the connection ends, to forget it.
+    private let onEnd: @Sendable () -> Void
+
+    init(
+        eventLoop: any EventLoop, kind: HubTransportType, token: String, connectionId: String, logger: Logger,
+        onEnd: @escaping @Sendable () -> Void
+    ) {
+        self.eventLoop = eventLoop
+        self.kind = kind
+        self.token = token
+        self.connectionId = connectionId
+        self.logger = logger
+        self.onEnd = onEnd
+    }
+
+    /// Starts the hub session (on the event loop). Long polling also starts the check that ends
+    /// a connection whose client stopped polling for `disconnectTimeout`.
+    func start(
+        endpoint: HubEndpoint, user: HubUser, request: HubConnectionRequest, disconnectTimeout: TimeAmount
+    ) {
+        eventLoop.assertInEventLoop()
+        session = endpoint.makeSession(transport: self, connectionId: connectionId, user: user, request: request)
+        if kind == .longPolling {
+            let period = TimeAmount.nanoseconds(max(disconnectTimeout.nanoseconds / 4, 1_000_000))
+            idleCheck = eventLoop.scheduleRepeatedTask(initialDelay: period, delay: period) { [weak self] _ in
+                guard let self, self.waiter == nil, NIODeadline.now() - self.lastPollEnd >= disconnectTimeout else {
+                    return
+                }
+                self.logger.debug("Long-polling client stopped polling; ending the connection")
+                self.end()
+            }
+        }
+    }
+
+    // MARK: HubTransport
+
+    var transferFormats: HubTransferFormat { kind == .serverSentEvents ? [.text] : [.text, .binary] }
+    /// Long polling has inherent keep-alive: the server sends no Pings on it (ASP.NET Core).
+    var sendsKeepAlive: Bool { kind != .longPolling }
+    var wireEncoding: HubWireEncoding { kind == .serverSentEvents ? ServerSentEventsWire.encoding : .identity }
+    var isWritable: Bool { pending.readableBytes < Self.bufferLimit }
+
+    func write(_ bytes: ByteBuffer) {
+        guard !closing, !ended else { return }
+        var bytes = bytes
+        pending.writeBuffer(&bytes)
+        if !isWritable { reportedUnwritable = true }
+    }
+
+    func flush() {
+        deliverPending()
+    }
+
+    func setReading(_ enabled: Bool) {
+        readingPaused = !enabled
+        if enabled {
+            let waiters = readWaiters
+            readWaiters = []
+            for waiter in waiters { waiter.succeed() }
+        }
+    }
+
+    func close(normal: Bool) {
+        guard !closing, !ended else { return }
+        closing = true
+        // What is pending (the Close message) still goes to a waiting poll or the stream; then
+        // the next request learns the connection is over.
+        if waiter != nil { deliverPending() }
+    }
+
+    // MARK: Requests
+
+    /// Waits for bytes to send: at once if some are pending, else until the session writes, the
+    /// connection ends, or (long polling) `timeout` passes or a newer poll takes over.
+    func next(timeout: TimeAmount?) -> EventLoopFuture<Delivery> {
+        eventLoop.assertInEventLoop()
+        if pending.readableBytes > 0 { return eventLoop.makeSucceededFuture(take()) }
+        if closing || ended {
+            end()
+            return eventLoop.makeSucceededFuture(.closed)
+        }
+        if let previous = waiter {
+            previous.timer?.cancel()
+            previous.promise.succeed(.superseded)
+        }
+        let promise = eventLoop.makePromise(of: Delivery.self)
+        let timer = timeout.map { timeout in
+            eventLoop.scheduleTask(in: timeout) { [weak self] in
+                guard let self, let waiter = self.waiter, waiter.promise.futureResult === promise.futureResult else {
+                    return
+                }
+                self.waiter = nil
+                self.lastPollEnd = .now()
+                promise.succeed(.timedOut)
+            }
+        }
+        waiter = (promise, timer)
+        return promise.futureResult
+    }
+
+    /// The end of a request that was waiting in ``next(timeout:)`` without an answer (its client
+    /// went away): a poll that is no longer outstanding starts the disconnect timeout.
+    func pollEnded() {
+        eventLoop.assertInEventLoop()
+        lastPollEnd = .now()
+    }
+
+    /// Feeds a `POST` body to the session once reading is not paused (client-to-server stream
+    /// backpressure holds the request instead of the session's buffers).
+    func receive(_ body: ByteBuffer) -> EventLoopFuture<Bool> {
+        eventLoop.assertInEventLoop()
+        guard !ended, !closing, let session else { return eventLoop.makeSucceededFuture(false) }
+        if readingPaused {
+            let promise = eventLoop.makePromise(of: Void.self)
+            readWaiters.append(promise)
+            return promise.futureResult.flatMap { self.receive(body) }
+        }
+        var body = body
+        session.receive(&body)
+        return eventLoop.makeSucceededFuture(true)
+    }
+
+    /// Ends the connection for good: the session learns its transport ended, a waiting request
+    /// gets `.closed`, and the connection is forgotten.
+    func end() {
+        eventLoop.assertInEventLoop()
+        guard !ended else { return }
+        ended = true
+        closing = true
+        idleCheck?.cancel()
+        idleCheck = nil
+        if let waiter {
+            self.waiter = nil
+            waiter.timer?.cancel()
+            waiter.promise.succeed(.closed)
+        }
+        for waiter in readWaiters { waiter.succeed() }
+        readWaiters = []
+        pending.clear()
+        session?.transportClosed()
+        session = nil
+        onEnd()
+    }
+
+    // MARK: Helpers
+
+    private func take() -> Delivery {
+        let bytes = pending
+        pending = ByteBuffer()
+        if reportedUnwritable {
+            reportedUnwritable = false
+            session?.writabilityChanged(isWritable: true)
+        }
+        return .data(bytes)
+    }
+
+    private func deliverPending() {
+        guard pending.readableBytes > 0 || closing, let waiter else { return }
+        self.waiter = nil
+        waiter.timer?.cancel()
+        lastPollEnd = .now()
+        if pending.readableBytes > 0 {
+            waiter.promise.succeed(take())
+        } else {
+            end()
+            waiter.promise.succeed(.closed)
+        }
+    }
+}
+
+/// Server-Sent Events framing (ASP.NET Core's `ServerSentEventsMessageFormatter`): each payload
+/// as `data: <line>\r\n` per line (a CR before each LF dropped), then a blank `\r\n`.
+enum ServerSentEventsWire {
+    static let encoding = HubWireEncoding(name: "sse") { payload, _ in frame(payload) }
+
+    static func frame(_ payload: ByteBuffer) -> ByteBuffer {
+        var out = ByteBuffer()
+        out.reserveCapacity(payload.readableBytes + 16)
+        let bytes = payload.readableBytesView
+        if bytes.isEmpty {
+            out.writeStaticString("\r\n")
+            return out
+        }
+        var lineStart = bytes.startIndex
+        while lineStart < bytes.endIndex {
+            var lineEnd = bytes[lineStart...].firstIndex(of: UInt8(ascii: "\n")) ?? bytes.endIndex
+            let next = lineEnd < bytes.endIndex ? lineEnd + 1 : lineEnd
+            if lineEnd > lineStart, lineEnd < bytes.endIndex, bytes[lineEnd - 1] == UInt8(ascii: "\r") {
+                lineEnd -= 1
+            }
+            out.writeStaticString("data: ")
+            out.writeBytes(bytes[lineStart..<lineEnd])
+            out.writeStaticString("\r\n")
+            lineStart = next
+        }
+        out.writeStaticString("\r\n")
+        return out
+    }
+}
+
+/// The hub's connections on Server-Sent Events and long polling, by connection token.
+final class HTTPHubConnections: Sendable {
+    private let connections = Mutex<[String: HTTPHubConnection]>([:])
+
+    func connection(token: String) -> HTTPHubConnection? {
+        connections.withLock { $0[token] }
+    }
+
+    func add(_ connection: HTTPHubConnection) {
+        connections.withLock { $0[connection.token] = connection }
+    }
+
+    func remove(token: String) {
+        _ = connections.withLock { $0.removeValue(forKey: token) }
+    }
+
+    /// The number of live connections (tests).
+    var count: Int { connections.withLock { $0.count } }
+}

@@ -1,0 +1,270 @@
+import HubTestSupport
+import Hubs
+import NIOCore
+import Testing
+
+@testable import HubTransports
+
+/// Server-Sent Events and long polling over real sockets, driven by raw HTTP (`signalr-protocol.md`
+/// §b): negotiate, the transport's GETs, POST sends and DELETE.
+@Suite("Server-Sent Events and long polling")
+struct HTTPTransportTests {
+    static let rs = "\u{1e}"
+
+    /// The test hub, with an `onDisconnected` that reports each connection id that left.
+    static func hub(disconnected: TestEventQueue<String>) -> HubDefinition {
+        var hub = TestHub.definition
+        hub.onDisconnected { hub, _ in disconnected.push(hub.connectionId) }
+        return hub
+    }
+
+    /// Quick keep-alives and short polls, so the tests see them; `disconnect` is how long a
+    /// long-polling client may go without a poll (long by default: a loaded machine may take a
+    /// while between two requests of one test).
+    static func quick(disconnect: TimeAmount = .seconds(60)) -> (HubOptions, HubRouteOptions) {
+        var hubOptions = HubOptions()
+        hubOptions.keepAliveInterval = .milliseconds(200)
+        var routeOptions = HubRouteOptions()
+        routeOptions.longPollingTimeout = .seconds(1)
+        routeOptions.longPollingDisconnectTimeout = disconnect
+        return (hubOptions, routeOptions)
+    }
+
+    /// Negotiates (version 1): (connection id, token).
+    static func negotiate(port: Int) async throws -> (id: String, token: String) {
+        let response = try await TestHTTPClient.request(
+            "POST", port: port, path: TestHub.path + "/negotiate?negotiateVersion=1")
+        let id = try #require(response.body.firstMatch(of: #/"connectionId":"([^"]+)"/#)?.1)
+        let token = try #require(response.body.firstMatch(of: #/"connectionToken":"([^"]+)"/#)?.1)
+        return (String(id), String(token))
+    }
+
+    static func post(port: Int, token: String, _ text: String) async throws -> TestHTTPClient.Response {
+        try await TestHTTPClient.request("POST", port: port, path: TestHub.path + "?id=\(token)", body: text)
+    }
+
+    static func poll(port: Int, token: String) async throws -> TestHTTPClient.Response {
+        try await TestHTTPClient.request("GET", port: port, path: TestHub.path + "?id=\(token)")
+    }
+
+    /// Polls until `text` has arrived (polls return what was buffered; a message may come in a later
+    /// poll), returning everything received.
+    static func poll(port: Int, token: String, until text: String) async throws -> String {
+        var received = ""
+        while !received.contains(text) {
+            let response = try await poll(port: port, token: token)
+            try #require(response.status == 200, "poll: \(response.status) \(response.body)")
+            received += response.body
+        }
+        return received
+    }
+
+    @Test("Long polling: first poll, handshake, invocation, streams both ways, no pings, the poll timeout, DELETE")
+    func longPolling() async throws {
+        let disconnected = TestEventQueue<String>()
+        let (hubOptions, routeOptions) = Self.quick()
+        try await TestHub.withServer(
+            definition: Self.hub(disconnected: disconnected), hubOptions: hubOptions, routeOptions: routeOptions
+        ) { port in
+            let (id, token) = try await Self.negotiate(port: port)
+            // The first poll returns at once, empty.
+            let first = try await Self.poll(port: port, token: token)
+            #expect(first.status == 200)
+            #expect(first.body.isEmpty)
+            #expect(first.headers["cache-control"] == "no-cache")
+
+            let handshake = try await Self.post(port: port, token: token, #"{"protocol":"json","version":1}"# + Self.rs)
+            #expect(handshake.status == 200)
+            #expect(handshake.body.isEmpty)
+            #expect(try await Self.poll(port: port, token: token, until: "{}" + Self.rs) == "{}" + Self.rs)
+
+            // A broadcast reaches the polling client.
+            #expect(
+                try await Self.post(
+                    port: port, token: token, #"{"type":1,"target":"Broadcast","arguments":["hi"]}"# + Self.rs
+                ).status == 200)
+            let broadcast = try await Self.poll(port: port, token: token, until: "Receive")
+            #expect(broadcast == #"{"type":1,"target":"Receive","arguments":["hi"]}"# + Self.rs)
+
+            // A server-to-client stream.
+            _ = try await Self.post(
+                port: port, token: token,
+                #"{"type":4,"invocationId":"1","target":"Count","arguments":[3]}"# + Self.rs)
+            let streamed = try await Self.poll(port: port, token: token, until: #""type":3"#)
+            #expect(
+                streamed
+                    == [
+                        #"{"type":2,"invocationId":"1","item":0}"#, #"{"type":2,"invocationId":"1","item":1}"#,
+                        #"{"type":2,"invocationId":"1","item":2}"#, #"{"type":3,"invocationId":"1"}"#,
+                    ].map { $0 + Self.rs }.joined())
+
+            // A client-to-server stream, its items in one POST.
+            _ = try await Self.post(
+                port: port, token: token,
+                #"{"type":1,"invocationId":"2","target":"Sum","arguments":[],"streamIds":["s"]}"# + Self.rs
+                    + #"{"type":2,"invocationId":"s","item":4}"# + Self.rs
+                    + #"{"type":2,"invocationId":"s","item":5}"# + Self.rs + #"{"type":3,"invocationId":"s"}"# + Self.rs
+            )
+            #expect(
+                try await Self.poll(port: port, token: token, until: #""result""#)
+                    == #"{"type":3,"invocationId":"2","result":9}"# + Self.rs)
+
+            // No Pings on long polling (keep-alive is 200 ms here): a poll with nothing to send waits
+            // for the poll timeout (1 s here) and returns 200, empty.
+            let idle = try await Self.poll(port: port, token: token)
+            #expect(idle.status == 200)
+            #expect(idle.body.isEmpty)
+            #expect(idle.headers["content-type"] == "text/plain")
+
+            // Another transport for the same connection is refused.
+            let events = try await TestHTTPClient.request(
+                "GET", port: port, path: TestHub.path + "?id=\(token)", headers: [("Accept", "text/event-stream")])
+            #expect(events.status == 400)
+            #expect(events.body == "Cannot change transports mid-connection")
+
+            // DELETE ends it (202), then the id is gone. A poll still outstanding gets 204 (whether
+            // this one reached the server before the DELETE is up to the scheduler, so it may get 404
+            // instead; `endAnswersTheWaitingPoll` checks the 204 deterministically).
+            async let pending = Self.poll(port: port, token: token)
+            let deleted = try await TestHTTPClient.request("DELETE", port: port, path: TestHub.path + "?id=\(token)")
+            #expect(deleted.status == 202)
+            #expect([204, 404].contains(try await pending.status))
+            #expect(try await disconnected.next(timeout: .seconds(10)) == id)
+            #expect(try await Self.poll(port: port, token: token).status == 404)
+            #expect(try await Self.post(port: port, token: token, "x").status == 404)
+        }
+    }
+
+    @Test("Long polling: a newer poll ends the older with 204; a client that stops polling is cleaned up")
+    func longPollingSupersededAndVanished() async throws {
+        let disconnected = TestEventQueue<String>()
+        let (hubOptions, routeOptions) = Self.quick(disconnect: .seconds(10))
+        try await TestHub.withServer(
+            definition: Self.hub(disconnected: disconnected), hubOptions: hubOptions, routeOptions: routeOptions
+        ) { port in
+            let (id, token) = try await Self.negotiate(port: port)
+            _ = try await Self.poll(port: port, token: token)
+            // As a real client does, a poll is always outstanding while it works.
+            async let handshakeReply = Self.poll(port: port, token: token, until: "{}" + Self.rs)
+            _ = try await Self.post(port: port, token: token, #"{"protocol":"json","version":1}"# + Self.rs)
+            _ = try await handshakeReply
+            // Two polls at once: whichever the server sees second ends the other with 204, and then
+            // returns 200 itself (empty, at the poll timeout: nothing is sent).
+            async let one = Self.poll(port: port, token: token)
+            async let two = Self.poll(port: port, token: token)
+            let statuses = try await [one.status, two.status].sorted()
+            #expect(statuses == [200, 204])
+            // The client stops polling: after the disconnect timeout (10 s here) it is gone.
+            #expect(try await disconnected.next(timeout: .seconds(60)) == id)
+            #expect(try await Self.post(port: port, token: token, "x").status == 404)
+        }
+    }
+
+    @Test("Server-Sent Events: handshake, broadcast, stream, pings, 409, DELETE refused, the client leaving")
+    func serverSentEvents() async throws {
+        let disconnected = TestEventQueue<String>()
+        let (hubOptions, routeOptions) = Self.quick()
+        try await TestHub.withServer(
+            definition: Self.hub(disconnected: disconnected), hubOptions: hubOptions, routeOptions: routeOptions
+        ) { port in
+            let (id, token) = try await Self.negotiate(port: port)
+            let events = try await TestEventStreamClient.connect(port: port, path: TestHub.path + "?id=\(token)")
+            #expect(events.status == 200)
+            #expect(events.headers["content-type"] == "text/event-stream")
+            #expect(events.headers["cache-control"] == "no-cache")
+
+            #expect(
+                try await Self.post(port: port, token: token, #"{"protocol":"json","version":1}"# + Self.rs).status
+                    == 200)
+            #expect(try await events.nextEvent() == "{}" + Self.rs)
+            _ = try await Self.post(
+                port: port, token: token, #"{"type":1,"target":"Broadcast","arguments":["over SSE"]}"# + Self.rs)
+            var received: [String] = []
+            while !received.contains(where: { $0.contains("over SSE") }) {
+                received.append(try #require(try await events.nextEvent()))
+            }
+            #expect(received.last == #"{"type":1,"target":"Receive","arguments":["over SSE"]}"# + Self.rs)
+            // Pings flow on Server-Sent Events (keep-alive 200 ms here).
+            while try #require(try await events.nextEvent()) != #"{"type":6}"# + Self.rs {}
+
+            _ = try await Self.post(
+                port: port, token: token, #"{"type":4,"invocationId":"7","target":"Count","arguments":[2]}"# + Self.rs)
+            var stream: [String] = []
+            while stream.last != #"{"type":3,"invocationId":"7"}"# + Self.rs {
+                let event = try #require(try await events.nextEvent())
+                if event != #"{"type":6}"# + Self.rs { stream.append(event) }
+            }
+            #expect(stream.count == 3)
+
+            // A second event stream for the same connection: 409. DELETE is for long polling only.
+            let second = try await TestHTTPClient.request(
+                "GET", port: port, path: TestHub.path + "?id=\(token)", headers: [("Accept", "text/event-stream")])
+            #expect(second.status == 409)
+            let delete = try await TestHTTPClient.request("DELETE", port: port, path: TestHub.path + "?id=\(token)")
+            #expect(delete.status == 400)
+            #expect(delete.body == "Cannot terminate this connection using the DELETE endpoint.")
+
+            // The client goes away without a word: the next write (a ping) finds out.
+            await events.close()
+            #expect(try await disconnected.next(timeout: .seconds(10)) == id)
+            #expect(try await Self.post(port: port, token: token, "x").status == 404)
+        }
+    }
+
+    @Test("Server-Sent Events carry text only: MessagePack is refused with ASP.NET Core's handshake error")
+    func serverSentEventsRefuseMessagePack() async throws {
+        try await TestHub.withServer { port in
+            let (_, token) = try await Self.negotiate(port: port)
+            let events = try await TestEventStreamClient.connect(port: port, path: TestHub.path + "?id=\(token)")
+            _ = try await Self.post(port: port, token: token, #"{"protocol":"messagepack","version":1}"# + Self.rs)
+            #expect(
+                try await events.nextEvent()
+                    == #"{"error":"Cannot use the 'messagepack' protocol on the current transport. The transport does not support 'Binary' transfer format."}"#
+                    + Self.rs)
+            // The server then ends the stream.
+            #expect(try await events.nextEvent() == nil)
+        }
+    }
+
+    @Test("A waiting poll is answered: data, the poll timeout, a newer poll, the connection's end")
+    func endAnswersTheWaitingPoll() async throws {
+        let loop = NIOSingletons.posixEventLoopGroup.next()
+        let connection = HTTPHubConnection(
+            eventLoop: loop, kind: .longPolling, token: "t", connectionId: "c", logger: .init(label: "test"),
+            onEnd: {})
+        func kind(_ delivery: HTTPHubConnection.Delivery) -> String {
+            switch delivery {
+            case .data(let bytes): return "data \(String(buffer: bytes))"
+            case .timedOut: return "timedOut"
+            case .superseded: return "superseded"
+            case .closed: return "closed"
+            }
+        }
+        let first = try await loop.submit { connection.next(timeout: nil) }.get()
+        let second = try await loop.submit { connection.next(timeout: nil) }.get()
+        try await loop.submit {
+            connection.write(ByteBuffer(string: "x"))
+            connection.flush()
+        }.get()
+        #expect(kind(try await first.get()) == "superseded")
+        #expect(kind(try await second.get()) == "data x")
+        let timed = try await loop.submit { connection.next(timeout: .milliseconds(10)) }.get()
+        #expect(kind(try await timed.get()) == "timedOut")
+        let waiting = try await loop.submit { connection.next(timeout: nil) }.get()
+        try await loop.submit { connection.end() }.get()
+        #expect(kind(try await waiting.get()) == "closed")
+        let after = try await loop.submit { connection.next(timeout: nil) }.get()
+        #expect(kind(try await after.get()) == "closed")
+    }
+
+    @Test("Server-Sent Events framing: data lines per LF, a CR before each LF dropped, a blank line after")
+    func eventFraming() {
+        func framed(_ text: String) -> String {
+            String(buffer: ServerSentEventsWire.frame(ByteBuffer(string: text)))
+        }
+        #expect(framed("{}\u{1e}") == "data: {}\u{1e}\r\n\r\n")
+        #expect(framed("a\nb") == "data: a\r\ndata: b\r\n\r\n")
+        #expect(framed("a\r\nb\n") == "data: a\r\ndata: b\r\n\r\n")
+        #expect(framed("") == "\r\n")
+    }
+}
