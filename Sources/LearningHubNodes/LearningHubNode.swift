@@ -42,7 +42,7 @@ enum LearningHubNode {
         let endpoint = HubEndpoint(
             definition: definition, options: options.hubOptions, lifetimeManager: backplane, logger: options.logger)
         let host = HubHost(logger: options.logger)
-        var routeOptions = HubRouteOptions()
+        var routeOptions = options.routeOptions
         routeOptions.webSocketDataPath = options.webSocketDataPath
         host.addHub(endpoint, at: hubPath, options: routeOptions)
         return Parts(endpoint: endpoint, host: host, backplane: backplane)

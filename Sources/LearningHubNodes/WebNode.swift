@@ -14,6 +14,10 @@ public enum WebNode {
     public static func makeApplication(
         options: LearningHubNodeOptions, onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
+        var options = options
+        options.routeOptions.transports = [.webSockets, .longPolling]
+        options.routeOptions.longPollingTimeout = .seconds(10)
+        options.routeOptions.webSocketCloseTimeout = .seconds(3)
         let parts = LearningHubNode.makeHub(options)
         let router = LearningHubNode.makeRouter(parts)
         let context = parts.endpoint.context

@@ -40,6 +40,11 @@ struct NodeTests {
             let negotiate = try await TestHTTPClient.request(
                 "POST", port: port, path: "/learningHub/negotiate?negotiateVersion=1")
             #expect(negotiate.body.contains("\"connectionToken\""))
+            // The book's node 1: WebSockets and long polling, no Server-Sent Events.
+            #expect(
+                negotiate.body.hasSuffix(
+                    #""availableTransports":[{"transport":"WebSockets","transferFormats":["Text","Binary"]},{"transport":"LongPolling","transferFormats":["Text","Binary"]}]}"#
+                ), "\(negotiate.body)")
             await first.disconnect()
             await second.disconnect()
         }
@@ -52,6 +57,11 @@ struct NodeTests {
             let first = try await Self.connect(port: port)
             let second = try await Self.connect(port: port)
             let json = [("Content-Type", "application/json")]
+            // The book's node 2: ASP.NET Core's defaults, every transport.
+            let negotiate = try await TestHTTPClient.request(
+                "POST", port: port, path: "/learningHub/negotiate?negotiateVersion=1")
+            #expect(negotiate.body.contains(#"{"transport":"ServerSentEvents","transferFormats":["Text"]}"#))
+            #expect(negotiate.body.contains(#"{"transport":"LongPolling","transferFormats":["Text","Binary"]}"#))
 
             let all = try await TestHTTPClient.request(
                 "POST", port: port, path: "/api/messages", headers: json,
