@@ -86,6 +86,12 @@ public final class HubHost: Service, Sendable {
     enum Route {
         case negotiate(HubRegistration)
         case connection(HubRegistration)
+
+        var hub: HubRegistration {
+            switch self {
+            case .negotiate(let hub), .connection(let hub): return hub
+            }
+        }
     }
 
     /// The hub a request path belongs to (case-insensitive, one trailing slash ignored, as

@@ -32,6 +32,10 @@ public struct HubRouteOptions: Sendable {
     /// client that stopped polling has gone (ASP.NET Core's disconnect timeout).
     public var longPollingDisconnectTimeout: TimeAmount = .seconds(15)
 
+    /// Cross-origin access for browsers on other origins (negotiate, Server-Sent Events, long
+    /// polling and sends); `nil` (the default) answers no preflight and adds no CORS headers.
+    public var cors: HubCORS? = nil
+
     /// The defaults: every transport, negotiate versions 0 and 1.
     public init() {}
 

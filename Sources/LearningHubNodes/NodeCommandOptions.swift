@@ -53,6 +53,13 @@ public struct NodeCommandOptions: ParsableArguments {
     )
     public var webSocketPath: HubWebSocketDataPath = .channelHandler
 
+    @Option(
+        name: .customLong("cors-origin"),
+        help:
+            "An origin whose browser pages may use the hub across origins (negotiate, long polling, Server-Sent Events, sends), with credentials; repeat for several, '*' for any (then without credentials)."
+    )
+    public var corsOrigins: [String] = []
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     public var logLevel: String = "info"
 
@@ -97,6 +104,10 @@ public struct NodeCommandOptions: ParsableArguments {
             skipVerification: redisInsecure)
         options.channelPrefix = channelPrefix
         options.webSocketDataPath = webSocketPath
+        if !corsOrigins.isEmpty {
+            options.routeOptions.cors = HubCORS(
+                allowedOrigins: corsOrigins, allowCredentials: !corsOrigins.contains("*"))
+        }
         return options
     }
 

@@ -100,6 +100,72 @@ struct NegotiateTests {
         }
     }
 
+    @Test("CORS: preflights and responses for an allowed origin, nothing for another, 405 without a policy")
+    func cors() async throws {
+        var options = HubRouteOptions()
+        options.cors = HubCORS(allowedOrigins: ["http://app.example:8080"], maxAgeSeconds: 600)
+        try await TestHub.withServer(routeOptions: options) { port in
+            let preflight = try await TestHTTPClient.request(
+                "OPTIONS", port: port, path: TestHub.path + "/negotiate?negotiateVersion=1",
+                headers: [
+                    ("Origin", "http://app.example:8080"), ("Access-Control-Request-Method", "POST"),
+                    ("Access-Control-Request-Headers", "x-requested-with,x-signalr-user-agent"),
+                ])
+            #expect(preflight.status == 204)
+            #expect(preflight.headers["access-control-allow-origin"] == "http://app.example:8080")
+            #expect(preflight.headers["access-control-allow-credentials"] == "true")
+            #expect(preflight.headers["access-control-allow-methods"] == "POST")
+            #expect(preflight.headers["access-control-allow-headers"] == "x-requested-with,x-signalr-user-agent")
+            #expect(preflight.headers["access-control-max-age"] == "600")
+
+            let negotiate = try await TestHTTPClient.request(
+                "POST", port: port, path: TestHub.path + "/negotiate?negotiateVersion=1",
+                headers: [("Origin", "http://APP.example:8080")])
+            #expect(negotiate.status == 200)
+            #expect(negotiate.headers["access-control-allow-origin"] == "http://APP.example:8080")
+            #expect(negotiate.headers["access-control-allow-credentials"] == "true")
+            #expect(negotiate.headers["vary"] == "Origin")
+            let token = try #require(negotiate.body.firstMatch(of: #/"connectionToken":"([^"]+)"/#)?.1)
+            // The transport's requests carry them too: a poll, and the preflight of a DELETE.
+            let poll = try await TestHTTPClient.request(
+                "GET", port: port, path: TestHub.path + "?id=\(token)", headers: [("Origin", "http://app.example:8080")]
+            )
+            #expect(poll.status == 200)
+            #expect(poll.headers["access-control-allow-origin"] == "http://app.example:8080")
+            let deletePreflight = try await TestHTTPClient.request(
+                "OPTIONS", port: port, path: TestHub.path + "?id=\(token)",
+                headers: [("Origin", "http://app.example:8080"), ("Access-Control-Request-Method", "DELETE")])
+            #expect(deletePreflight.status == 204)
+            #expect(deletePreflight.headers["access-control-allow-methods"] == "DELETE")
+
+            // Another origin: the same answers, without CORS headers (the browser refuses them).
+            let other = try await TestHTTPClient.request(
+                "OPTIONS", port: port, path: TestHub.path + "/negotiate",
+                headers: [("Origin", "http://evil.example"), ("Access-Control-Request-Method", "POST")])
+            #expect(other.status == 204)
+            #expect(other.headers["access-control-allow-origin"] == nil)
+            let otherNegotiate = try await TestHTTPClient.request(
+                "POST", port: port, path: TestHub.path + "/negotiate", headers: [("Origin", "http://evil.example")])
+            #expect(otherNegotiate.headers["access-control-allow-origin"] == nil)
+        }
+        // Any origin: `*`, without credentials.
+        options.cors = HubCORS(allowedOrigins: ["*"], allowCredentials: false)
+        try await TestHub.withServer(routeOptions: options) { port in
+            let negotiate = try await TestHTTPClient.request(
+                "POST", port: port, path: TestHub.path + "/negotiate", headers: [("Origin", "http://any.example")])
+            #expect(negotiate.headers["access-control-allow-origin"] == "*")
+            #expect(negotiate.headers["access-control-allow-credentials"] == nil)
+        }
+        // No policy: a preflight is an unknown method at a hub path.
+        try await TestHub.withServer { port in
+            let preflight = try await TestHTTPClient.request(
+                "OPTIONS", port: port, path: TestHub.path + "/negotiate",
+                headers: [("Origin", "http://app.example:8080"), ("Access-Control-Request-Method", "POST")])
+            #expect(preflight.status == 405)
+            #expect(preflight.headers["access-control-allow-origin"] == nil)
+        }
+    }
+
     @Test("Requests at the hub path that are not WebSocket upgrades")
     func hubPathRequests() async throws {
         try await TestHub.withServer { port in

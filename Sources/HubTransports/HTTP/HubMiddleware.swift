@@ -20,10 +20,29 @@ public struct HubMiddleware<Context: RequestContext>: RouterMiddleware {
     public func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws -> Response {
+        let uri = HubRequestURI(request.uri.string)
+        guard let route = host.route(path: uri.path) else { return try await next(request, context) }
+        guard let cors = route.hub.options.cors else { return await respond(request, uri: uri, route: route, context) }
+        let origin = request.headers[.origin]
+        if request.method == .options, let method = request.headers[.accessControlRequestMethod] {
+            // A browser's preflight for negotiate, a send or a DELETE.
+            let fields = cors.preflightHeaders(
+                origin: origin, method: method, headers: request.headers[.accessControlRequestHeaders])
+            return Response(status: .noContent, headers: fields)
+        }
+        var response = await respond(request, uri: uri, route: route, context)
+        for field in cors.responseHeaders(origin: origin) { response.headers[field.name] = field.value }
+        return response
+    }
+
+    private func respond(
+        _ request: Request, uri: HubRequestURI, route: HubHost.Route, _ context: Context
+    ) async
+        -> Response
+    {
         let remote = (context as? any RemoteAddressRequestContext)?.remoteAddress
         let headers = request.headers.map { (name: $0.name.rawName, value: $0.value) }
-        let uri = HubRequestURI(request.uri.string)
-        if [.get, .post, .delete].contains(request.method), case .connection(let hub)? = host.route(path: uri.path) {
+        if [.get, .post, .delete].contains(request.method), case .connection(let hub) = route {
             // The transports' own requests: Server-Sent Events, long polls, sends and DELETE.
             let connectionRequest = HubHost.connectionRequest(uri: uri, headers: headers, remoteAddress: remote)
             guard let user = await hub.user(for: connectionRequest, uri: uri) else {
@@ -34,12 +53,10 @@ public struct HubMiddleware<Context: RequestContext>: RouterMiddleware {
                 hub, method: request.method, uri: uri, request: connectionRequest, user: user,
                 collectBody: { try await request.collectBody(upTo: $0) })
         }
-        guard
-            let response = await host.respond(
+        let response =
+            await host.respond(
                 method: request.method, target: request.uri.string, headers: headers, remoteAddress: remote)
-        else {
-            return try await next(request, context)
-        }
+            ?? .text(.notFound)
         return HubHost.response(response)
     }
 }
