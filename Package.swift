@@ -151,6 +151,7 @@ let package = Package(
             name: "HubTestSupport",
             dependencies: [
                 "HubTransports",
+                "TestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

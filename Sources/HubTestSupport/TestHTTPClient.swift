@@ -38,9 +38,23 @@ public enum TestHTTPClient {
         var all = ByteBuffer()
         while var part = try await received.next(timeout: timeout) {
             all.writeBuffer(&part)
+            // A server that keeps the connection open despite `Connection: close` (Chromium's
+            // DevTools) has still said how long its body is.
+            if isComplete(all) { break }
         }
         try? await channel.close()
         return try parse(all)
+    }
+
+    /// Whether `buffer` holds a whole response with a `Content-Length` body.
+    private static func isComplete(_ buffer: ByteBuffer) -> Bool {
+        let bytes = buffer.readableBytesView
+        guard let end = bytes.firstRange(of: Array("\r\n\r\n".utf8)) else { return false }
+        let head = String(decoding: bytes[..<end.lowerBound], as: UTF8.self).lowercased()
+        guard let match = head.firstMatch(of: #/\r\ncontent-length:\s*(\d+)/#), let length = Int(match.1) else {
+            return false
+        }
+        return bytes.distance(from: end.upperBound, to: bytes.endIndex) >= length
     }
 
     static func parse(_ buffer: ByteBuffer) throws -> Response {
