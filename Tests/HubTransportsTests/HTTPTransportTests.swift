@@ -135,6 +135,19 @@ struct HTTPTransportTests {
         }
     }
 
+    @Test("Long polling: a handshake sent before the first poll waits for it (signalrcore sends it first)")
+    func handshakeBeforeFirstPoll() async throws {
+        try await TestHub.withServer { port in
+            let (_, token) = try await Self.negotiate(port: port)
+            let handshake = try await Self.post(port: port, token: token, #"{"protocol":"json","version":1}"# + Self.rs)
+            #expect(handshake.status == 200)
+            let first = try await Self.poll(port: port, token: token)
+            #expect(first.status == 200)
+            #expect(first.headers["content-type"] == "application/octet-stream")
+            #expect(try await Self.poll(port: port, token: token, until: "{}" + Self.rs) == "{}" + Self.rs)
+        }
+    }
+
     @Test("Long polling: a newer poll ends the older with 204; a client that stops polling is cleaned up")
     func longPollingSupersededAndVanished() async throws {
         let disconnected = TestEventQueue<String>()

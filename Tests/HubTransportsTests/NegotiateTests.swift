@@ -180,6 +180,12 @@ struct NegotiateTests {
             let negotiated = try await TestHTTPClient.request(
                 "POST", port: port, path: TestHub.path + "/negotiate?negotiateVersion=1")
             let token = try #require(negotiated.body.firstMatch(of: #/"connectionToken":"([^"]+)"/#)?.1)
+            // Before any transport a send is kept for the transport to come (long polling may
+            // send its handshake first); on a WebSocket connection it is refused.
+            let early = try await TestHTTPClient.request(
+                "POST", port: port, path: TestHub.path + "?id=\(token)", body: "x")
+            #expect(early.status == 200)
+            let webSocket = try await TestHub.connect(port: port, query: "?id=\(token)")
             let post = try await TestHTTPClient.request(
                 "POST", port: port, path: TestHub.path + "?id=\(token)", body: "x")
             #expect(post.status == 405)
@@ -194,6 +200,7 @@ struct NegotiateTests {
             #expect(delete.body == "Cannot terminate this connection using the DELETE endpoint.")
             let put = try await TestHTTPClient.request("PUT", port: port, path: TestHub.path, body: "")
             #expect(put.status == 405)
+            await webSocket.disconnect()
         }
     }
 

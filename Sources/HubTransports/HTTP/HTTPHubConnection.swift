@@ -66,10 +66,12 @@ final class HTTPHubConnection: HubTransport, @unchecked Sendable {
     /// Starts the hub session (on the event loop). Long polling also starts the check that ends
     /// a connection whose client stopped polling for `disconnectTimeout`.
     func start(
-        endpoint: HubEndpoint, user: HubUser, request: HubConnectionRequest, disconnectTimeout: TimeAmount
+        endpoint: HubEndpoint, user: HubUser, request: HubConnectionRequest, disconnectTimeout: TimeAmount,
+        earlyInput: ByteBuffer?
     ) {
         eventLoop.assertInEventLoop()
         session = endpoint.makeSession(transport: self, connectionId: connectionId, user: user, request: request)
+        if var earlyInput { session?.receive(&earlyInput) }
         if kind == .longPolling {
             let period = TimeAmount.nanoseconds(max(disconnectTimeout.nanoseconds / 4, 1_000_000))
             idleCheck = eventLoop.scheduleRepeatedTask(initialDelay: period, delay: period) { [weak self] _ in
@@ -248,22 +250,58 @@ enum ServerSentEventsWire {
     }
 }
 
-/// The hub's connections on Server-Sent Events and long polling, by connection token.
+/// The hub's connections on Server-Sent Events and long polling, by connection token, and what
+/// clients sent before their transport started.
 final class HTTPHubConnections: Sendable {
-    private let connections = Mutex<[String: HTTPHubConnection]>([:])
-
-    func connection(token: String) -> HTTPHubConnection? {
-        connections.withLock { $0[token] }
+    private struct State {
+        var connections: [String: HTTPHubConnection] = [:]
+        /// `POST` bodies for negotiated connections whose transport has not started yet (a
+        /// long-polling client may send its handshake before its first poll); the transport
+        /// takes them when it starts, as ASP.NET Core buffers them in the connection's input.
+        var early: [String: (bytes: ByteBuffer, since: NIODeadline)] = [:]
     }
 
-    func add(_ connection: HTTPHubConnection) {
-        connections.withLock { $0[connection.token] = connection }
+    private let state = Mutex(State())
+
+    func connection(token: String) -> HTTPHubConnection? {
+        state.withLock { $0.connections[token] }
+    }
+
+    /// Adds a connection and returns what was sent to it before it started.
+    func add(_ connection: HTTPHubConnection) -> ByteBuffer? {
+        state.withLock { state in
+            state.connections[connection.token] = connection
+            return state.early.removeValue(forKey: connection.token)?.bytes
+        }
+    }
+
+    /// Keeps a body sent before the transport started; `false` when the connection started
+    /// meanwhile (the caller then feeds it instead) or too much is waiting already. Bodies whose
+    /// transport never started within `expiry` (the negotiation timeout) are dropped here.
+    func keepEarly(
+        _ body: ByteBuffer, token: String, limit: Int, expiry: TimeAmount, now: NIODeadline = .now()
+    )
+        -> Bool
+    {
+        state.withLock { state in
+            state.early = state.early.filter { now - $0.value.since < expiry }
+            guard state.connections[token] == nil else { return false }
+            var waiting = state.early[token] ?? (ByteBuffer(), now)
+            guard waiting.bytes.readableBytes + body.readableBytes <= limit else { return false }
+            var body = body
+            waiting.bytes.writeBuffer(&body)
+            state.early[token] = waiting
+            return true
+        }
     }
 
     func remove(token: String) {
-        _ = connections.withLock { $0.removeValue(forKey: token) }
+        state.withLock { state in
+            state.connections.removeValue(forKey: token)
+            state.early.removeValue(forKey: token)
+        }
     }
 
     /// The number of live connections (tests).
-    var count: Int { connections.withLock { $0.count } }
+    var count: Int { state.withLock { $0.connections.count } }
 }

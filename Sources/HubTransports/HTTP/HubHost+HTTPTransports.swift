@@ -61,16 +61,20 @@ extension HubHost {
                 connections.remove(token: token)
                 negotiated.remove(token: token)
             })
-        hub.httpConnections.add(connection)
+        let earlyInput = hub.httpConnections.add(connection)
         let endpoint = hub.endpoint
         let disconnectTimeout = hub.options.longPollingDisconnectTimeout
         connection.eventLoop.execute {
-            connection.start(endpoint: endpoint, user: user, request: request, disconnectTimeout: disconnectTimeout)
+            connection.start(
+                endpoint: endpoint, user: user, request: request, disconnectTimeout: disconnectTimeout,
+                earlyInput: earlyInput)
         }
         if kind == .longPolling {
             // The first poll returns at once, empty: the client then knows the transport is up
             // (the JavaScript client waits for it before it sends the handshake).
-            return Response(status: .ok, headers: Self.noCache([.contentType: "text/plain"]), body: ResponseBody())
+            return Response(
+                status: .ok, headers: Self.noCache([.contentType: "application/octet-stream", .contentLength: "0"]),
+                body: ResponseBody())
         }
         return eventStream(connection)
     }
@@ -124,11 +128,15 @@ extension HubHost {
         guard let token = uri.value("id"), !token.isEmpty else {
             return Self.response(.text(.badRequest, "Connection ID required"))
         }
-        guard let connection = hub.httpConnections.connection(token: token) else {
-            guard hub.negotiated.entry(token: token) != nil else {
+        var connection = hub.httpConnections.connection(token: token)
+        if connection == nil {
+            guard let entry = hub.negotiated.entry(token: token) else {
                 return Self.response(.text(.notFound, "No Connection with that ID"))
             }
-            return Self.response(.text(.methodNotAllowed, "POST requests are not allowed for WebSocket connections."))
+            if entry.transport == .webSockets {
+                return Self.response(
+                    .text(.methodNotAllowed, "POST requests are not allowed for WebSocket connections."))
+            }
         }
         let body: ByteBuffer
         do {
@@ -136,6 +144,17 @@ extension HubHost {
         } catch {
             return Self.response(.text(.badRequest))
         }
+        if connection == nil {
+            // No transport yet (a long-polling client may send its handshake before its first
+            // poll): the body waits for the transport, as in ASP.NET Core's input pipe.
+            if hub.httpConnections.keepEarly(
+                body, token: token, limit: hub.maximumWebSocketFrameSize, expiry: hub.options.negotiationTimeout)
+            {
+                return Self.response(.text(.ok))
+            }
+            connection = hub.httpConnections.connection(token: token)
+        }
+        guard let connection else { return Self.response(.text(.notFound, "No Connection with that ID")) }
         let started = try? await connection.eventLoop.submit { () -> Bool in
             if connection.sending { return false }
             connection.sending = true
