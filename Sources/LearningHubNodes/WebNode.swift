@@ -31,45 +31,8 @@ public enum WebNode {
             }
             return Response(
                 status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
-                body: ResponseBody(byteBuffer: ByteBuffer(string: indexPage)))
+                body: ResponseBody(byteBuffer: ByteBuffer(string: chatPage)))
         }
         return LearningHubNode.makeApplication(router: router, parts: parts, options: options, onListening: onListening)
     }
-
-    /// A minimal page: it opens a WebSocket to the hub without negotiating (JSON protocol) and
-    /// lists every `ReceiveMessage`, with a box to broadcast.
-    static let indexPage = """
-        <!doctype html>
-        <html lang="en">
-        <head><meta charset="utf-8"><title>Switchboard LearningHub</title></head>
-        <body>
-        <h1>LearningHub</h1>
-        <p>Hub at <code>/learningHub</code>. Messages:</p>
-        <input id="text" placeholder="message"> <button id="send">Broadcast</button>
-        <ul id="messages"></ul>
-        <script>
-        const rs = "\\u001e";
-        const list = document.getElementById("messages");
-        const show = (text) => { const li = document.createElement("li"); li.textContent = text; list.prepend(li); };
-        const url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/learningHub";
-        const socket = new WebSocket(url);
-        socket.onopen = () => socket.send(JSON.stringify({ protocol: "json", version: 1 }) + rs);
-        socket.onmessage = (event) => {
-          for (const part of String(event.data).split(rs)) {
-            if (!part) continue;
-            const message = JSON.parse(part);
-            if (message.type === 1 && message.target === "ReceiveMessage") show(message.arguments[0]);
-            if (message.type === 6) socket.send(JSON.stringify({ type: 6 }) + rs);
-            if (message.type === 7) show("(connection closed" + (message.error ? ": " + message.error : "") + ")");
-          }
-        };
-        document.getElementById("send").onclick = () => {
-          const text = document.getElementById("text").value;
-          socket.send(JSON.stringify({ type: 1, target: "BroadcastMessage", arguments: [text] }) + rs);
-        };
-        </script>
-        </body>
-        </html>
-
-        """
 }
