@@ -2,6 +2,7 @@ import HubTestSupport
 import Hubs
 import NIOCore
 import Testing
+import TestSupport
 
 @testable import HubTransports
 
@@ -221,6 +222,42 @@ struct HTTPTransportTests {
             await events.close()
             #expect(try await disconnected.next(timeout: .seconds(10)) == id)
             #expect(try await Self.post(port: port, token: token, "x").status == 404)
+        }
+    }
+
+    @Test("Server-Sent Events: a client that closes its stream is gone at once, with no write to find out")
+    func serverSentEventsClientCloses() async throws {
+        let disconnected = TestEventQueue<String>()
+        var hubOptions = HubOptions()
+        hubOptions.keepAliveInterval = .seconds(3600)  // no Ping will come to reveal the closed socket
+        try await TestHub.withServer(definition: Self.hub(disconnected: disconnected), hubOptions: hubOptions) { port in
+            let (id, token) = try await Self.negotiate(port: port)
+            let events = try await TestEventStreamClient.connect(port: port, path: TestHub.path + "?id=\(token)")
+            _ = try await Self.post(port: port, token: token, #"{"protocol":"json","version":1}"# + Self.rs)
+            #expect(try await events.nextEvent() == "{}" + Self.rs)
+            await events.close()
+            #expect(try await disconnected.next(timeout: .seconds(30)) == id)
+            #expect(try await Self.post(port: port, token: token, "x").status == 404)
+        }
+    }
+
+    @Test("Long polling: a client that goes away during a poll ends that poll, and then times out")
+    func longPollingClientGoesAway() async throws {
+        let disconnected = TestEventQueue<String>()
+        var (hubOptions, routeOptions) = Self.quick(disconnect: .seconds(5))
+        routeOptions.longPollingTimeout = .seconds(3600)  // only the client's leaving can end the poll
+        try await TestHub.withServer(
+            definition: Self.hub(disconnected: disconnected), hubOptions: hubOptions, routeOptions: routeOptions
+        ) { port in
+            let (id, token) = try await Self.negotiate(port: port)
+            _ = try await Self.post(port: port, token: token, #"{"protocol":"json","version":1}"# + Self.rs)
+            _ = try await Self.poll(port: port, token: token, until: "{}" + Self.rs)
+            // A poll whose socket then closes (the socket is closed when it goes out of scope).
+            do {
+                let socket = try BlockingSocket.connect(port: port)
+                try socket.send("GET \(TestHub.path)?id=\(token) HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            }
+            #expect(try await disconnected.next(timeout: .seconds(60)) == id)
         }
     }
 

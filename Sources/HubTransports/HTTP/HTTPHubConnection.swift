@@ -150,11 +150,16 @@ final class HTTPHubConnection: HubTransport, @unchecked Sendable {
         return promise.futureResult
     }
 
-    /// The end of a request that was waiting in ``next(timeout:)`` without an answer (its client
-    /// went away): a poll that is no longer outstanding starts the disconnect timeout.
-    func pollEnded() {
+    /// The client of a poll waiting on `wait` went away: the poll ends (so what the session
+    /// writes next stays for the next poll instead of going to a closed socket), and the
+    /// disconnect timeout starts.
+    func abandon(_ wait: EventLoopFuture<Delivery>) {
         eventLoop.assertInEventLoop()
+        guard let waiter, waiter.promise.futureResult === wait else { return }
+        self.waiter = nil
+        waiter.timer?.cancel()
         lastPollEnd = .now()
+        waiter.promise.succeed(.superseded)
     }
 
     /// Feeds a `POST` body to the session once reading is not paused (client-to-server stream

@@ -23,7 +23,7 @@ public struct HubHTTPChannel: ServerChildChannel, HTTPChannelHandler {
         /// Upgraded onto Hummingbird's async WebSocket path.
         case asyncWebSocket(AsyncWebSocketHubTransport)
         /// A plain HTTP request.
-        case notUpgraded(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>)
+        case notUpgraded(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>, EventLoopFuture<Void>)
         /// A WebSocket upgrade that was refused with `response`.
         case refused(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>, HubHTTPResponse)
     }
@@ -115,6 +115,8 @@ public struct HubHTTPChannel: ServerChildChannel, HTTPChannelHandler {
                 upgraders: [upgrader],
                 notUpgradingCompletionHandler: { channel in
                     channel.eventLoop.makeCompletedFuture {
+                        let clientGone = HubClientGoneHandler(eventLoop: channel.eventLoop)
+                        try channel.pipeline.syncOperations.addHandler(clientGone, position: .first)
                         try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPServerCodec(secure: false))
                         try channel.pipeline.syncOperations.addHandlers(self.configuration.additionalChannelHandlers())
                         try channel.pipeline.syncOperations.addHandler(
@@ -126,7 +128,7 @@ public struct HubHTTPChannel: ServerChildChannel, HTTPChannelHandler {
                         if case .refuse(let response) = decision.value {
                             return UpgradeResult.refused(asyncChannel, response)
                         }
-                        return UpgradeResult.notUpgraded(asyncChannel)
+                        return UpgradeResult.notUpgraded(asyncChannel, clientGone.gone.futureResult)
                     }
                 })
             var upgradeConfiguration = NIOUpgradableHTTPServerPipelineConfiguration<UpgradeResult>(
@@ -151,8 +153,12 @@ public struct HubHTTPChannel: ServerChildChannel, HTTPChannelHandler {
     public func handle(value: Value, logger: Logger) async {
         do {
             switch try await value.upgradeResult.get() {
-            case .notUpgraded(let http1):
-                await handleHTTP(asyncChannel: http1, logger: logger)
+            case .notUpgraded(let http1, let clientGone):
+                // Long-running responses (an event stream) learn through this when their client
+                // goes away, without waiting for a write to fail.
+                await HubHTTPChannel.$clientGone.withValue(clientGone) {
+                    await handleHTTP(asyncChannel: http1, logger: logger)
+                }
             case .refused(let http1, let response):
                 await writeRefusal(response, to: http1, logger: logger)
             case .webSocket(let channel):
@@ -214,5 +220,44 @@ extension HTTPServerBuilder {
         HTTPServerBuilder { responder in
             HubHTTPChannel(responder: responder, host: host, configuration: configuration)
         }
+    }
+}
+
+extension HubHTTPChannel {
+    /// Completes when the client of the HTTP connection serving the current request has closed
+    /// its side or the connection has ended; `nil` outside such a request.
+    @TaskLocal static var clientGone: EventLoopFuture<Void>?
+}
+
+/// Watches a plain HTTP connection for the client's end: its half-close (the server allows
+/// half-closure, so nothing else reports it while a response streams) or the connection closing.
+final class HubClientGoneHandler: ChannelInboundHandler, @unchecked Sendable {
+    // @unchecked: `done` is touched on the channel's event loop only.
+    typealias InboundIn = NIOAny
+    let gone: EventLoopPromise<Void>
+    private var done = false
+
+    init(eventLoop: any EventLoop) {
+        gone = eventLoop.makePromise()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let event = event as? ChannelEvent, event == .inputClosed { finish() }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        finish()
+        context.fireChannelInactive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        finish()
+    }
+
+    private func finish() {
+        guard !done else { return }
+        done = true
+        gone.succeed()
     }
 }

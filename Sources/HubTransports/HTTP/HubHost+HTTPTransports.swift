@@ -80,7 +80,11 @@ extension HubHost {
     }
 
     private func longPoll(_ connection: HTTPHubConnection, timeout: TimeAmount) async -> Response {
-        let delivery = try? await connection.eventLoop.flatSubmit { connection.next(timeout: timeout) }.get()
+        let wait = try? await connection.eventLoop.submit { connection.next(timeout: timeout) }.get()
+        if let wait, let clientGone = HubHTTPChannel.clientGone {
+            clientGone.whenSuccess { connection.eventLoop.execute { connection.abandon(wait) } }
+        }
+        let delivery = try? await wait?.get()
         switch delivery {
         case .data(let bytes):
             return Response(
@@ -98,6 +102,9 @@ extension HubHost {
 
     private func eventStream(_ connection: HTTPHubConnection) -> Response {
         let headers = Self.noCache([.contentType: "text/event-stream"])
+        // The client closing the stream ends the connection at once, as in ASP.NET Core (not at
+        // the next keep-alive write).
+        HubHTTPChannel.clientGone?.whenSuccess { connection.eventLoop.execute { connection.end() } }
         return Response(
             status: .ok, headers: headers,
             body: ResponseBody { writer in
