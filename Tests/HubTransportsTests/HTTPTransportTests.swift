@@ -174,7 +174,7 @@ struct HTTPTransportTests {
         }
     }
 
-    @Test("Server-Sent Events: handshake, broadcast, stream, pings, 409, DELETE refused, the client leaving")
+    @Test("Server-Sent Events: handshake, broadcast, streams both ways, pings, 409, DELETE refused, the client leaving")
     func serverSentEvents() async throws {
         let disconnected = TestEventQueue<String>()
         let (hubOptions, routeOptions) = Self.quick()
@@ -209,6 +209,21 @@ struct HTTPTransportTests {
                 if event != #"{"type":6}"# + Self.rs { stream.append(event) }
             }
             #expect(stream.count == 3)
+
+            // A client-to-server stream over POSTs, its result on the event stream.
+            _ = try await Self.post(
+                port: port, token: token,
+                #"{"type":1,"invocationId":"8","target":"Sum","arguments":[],"streamIds":["u"]}"# + Self.rs)
+            _ = try await Self.post(port: port, token: token, #"{"type":2,"invocationId":"u","item":20}"# + Self.rs)
+            _ = try await Self.post(
+                port: port, token: token,
+                #"{"type":2,"invocationId":"u","item":22}"# + Self.rs + #"{"type":3,"invocationId":"u"}"# + Self.rs)
+            var sum: String?
+            while sum == nil {
+                let event = try #require(try await events.nextEvent())
+                if event.contains(#""invocationId":"8""#) { sum = event }
+            }
+            #expect(sum == #"{"type":3,"invocationId":"8","result":42}"# + Self.rs)
 
             // A second event stream for the same connection: 409. DELETE is for long polling only.
             let second = try await TestHTTPClient.request(
