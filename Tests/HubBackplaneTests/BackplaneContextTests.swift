@@ -14,7 +14,7 @@ struct BackplaneContextTests {
     func remoteGroupChanges(_ kind: TestServerKind) async throws {
         try await TestSupport.TestServer.withServer(kind) { server in
             try await BackplaneTestNode.withNodes(
-                redisPort: server.port, configure: { $0.groupAckTimeout = .milliseconds(500) }
+                redisPort: server.port, configure: { $0.groupAckTimeout = .seconds(5) }
             ) {
                 nodes in
                 let a = try await nodes[0].connect()
