@@ -276,6 +276,22 @@ struct HTTPTransportTests {
         }
     }
 
+    @Test("Graceful shutdown with an event stream open: the stream gets a Close allowing reconnect and ends")
+    func serverSentEventsAtShutdown() async throws {
+        // Hummingbird waits for requests in flight before it stops; an event stream ends only when
+        // the hubs close their connections, so shutdown must reach them (it hung before).
+        let events = try await TestHub.withServer { port in
+            let (_, token) = try await Self.negotiate(port: port)
+            let events = try await TestEventStreamClient.connect(port: port, path: TestHub.path + "?id=\(token)")
+            _ = try await Self.post(port: port, token: token, #"{"protocol":"json","version":1}"# + Self.rs)
+            #expect(try await events.nextEvent() == "{}" + Self.rs)
+            return events
+        }
+        var last: String?
+        while let event = try await events.nextEvent() { last = event }
+        #expect(last == #"{"type":7,"allowReconnect":true}"# + Self.rs)
+    }
+
     @Test("Server-Sent Events carry text only: MessagePack is refused with ASP.NET Core's handshake error")
     func serverSentEventsRefuseMessagePack() async throws {
         try await TestHub.withServer { port in

@@ -115,7 +115,8 @@ public struct HubHTTPChannel: ServerChildChannel, HTTPChannelHandler {
                 upgraders: [upgrader],
                 notUpgradingCompletionHandler: { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        let clientGone = HubClientGoneHandler(eventLoop: channel.eventLoop)
+                        let clientGone = HubClientGoneHandler(
+                            eventLoop: channel.eventLoop, onQuiesce: { host.quiesce() })
                         try channel.pipeline.syncOperations.addHandler(clientGone, position: .first)
                         try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPServerCodec(secure: false))
                         try channel.pipeline.syncOperations.addHandlers(self.configuration.additionalChannelHandlers())
@@ -231,18 +232,25 @@ extension HubHTTPChannel {
 
 /// Watches a plain HTTP connection for the client's end: its half-close (the server allows
 /// half-closure, so nothing else reports it while a response streams) or the connection closing.
+///
+/// It also passes on graceful shutdown: Hummingbird waits for a request in flight before it closes
+/// the connection, and an event stream or a long poll only ends once the hubs close their
+/// connections, so the hubs are told to close them (as WebSocket connections do).
 final class HubClientGoneHandler: ChannelInboundHandler, @unchecked Sendable {
     // @unchecked: `done` is touched on the channel's event loop only.
     typealias InboundIn = NIOAny
     let gone: EventLoopPromise<Void>
+    private let onQuiesce: @Sendable () -> Void
     private var done = false
 
-    init(eventLoop: any EventLoop) {
+    init(eventLoop: any EventLoop, onQuiesce: @escaping @Sendable () -> Void) {
         gone = eventLoop.makePromise()
+        self.onQuiesce = onQuiesce
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let event = event as? ChannelEvent, event == .inputClosed { finish() }
+        if event is ChannelShouldQuiesceEvent { onQuiesce() }
         context.fireUserInboundEventTriggered(event)
     }
 
