@@ -28,14 +28,7 @@ public final class TestEventStreamClient: Sendable {
     public static func connect(
         port: Int, path: String, headers: [(String, String)] = [], timeout: Duration = .seconds(10)
     ) async throws -> TestEventStreamClient {
-        let received = TestEventQueue<ByteBuffer?>()
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(TestByteCollector(received: received))
-                }
-            }
-            .connect(host: "127.0.0.1", port: port).get()
+        let (channel, received) = try await TestByteCollector.connect(port: port)
         var request = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nAccept: text/event-stream\r\n"
         for (name, value) in headers { request += "\(name): \(value)\r\n" }
         request += "\r\n"
@@ -117,6 +110,19 @@ final class TestByteCollector: ChannelInboundHandler, Sendable {
 
     init(received: TestEventQueue<ByteBuffer?>) {
         self.received = received
+    }
+
+    /// Connects to `127.0.0.1:port`: the channel, and the queue its bytes arrive in.
+    static func connect(port: Int) async throws -> (any Channel, TestEventQueue<ByteBuffer?>) {
+        let received = TestEventQueue<ByteBuffer?>()
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(TestByteCollector(received: received))
+                }
+            }
+            .connect(host: "127.0.0.1", port: port).get()
+        return (channel, received)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {

@@ -1,5 +1,4 @@
 import NIOCore
-import NIOPosix
 
 /// A raw HTTP/1.1 client for tests: one request per connection (`Connection: close`), the
 /// response read to the end of the stream.
@@ -19,14 +18,7 @@ public enum TestHTTPClient {
         _ method: String, port: Int, path: String, headers: [(String, String)] = [], body: String? = nil,
         timeout: Duration = .seconds(10)
     ) async throws -> Response {
-        let received = TestEventQueue<ByteBuffer?>()
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(TestByteCollector(received: received))
-                }
-            }
-            .connect(host: "127.0.0.1", port: port).get()
+        let (channel, received) = try await TestByteCollector.connect(port: port)
         var request = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n"
         for (name, value) in headers { request += "\(name): \(value)\r\n" }
         let bodyBytes = Array((body ?? "").utf8)

@@ -12,6 +12,16 @@ public struct TestCertificates: Sendable {
     public var clientKey: String { directory + "/client.key" }
     public var otherCA: String { directory + "/other-ca.crt" }
 
+    /// `redis-server` arguments serving TLS on `tlsPort` with these certificates (plain TCP off),
+    /// asking clients for a certificate signed by ``ca`` when `clientCertificates` is true.
+    public func redisServerArguments(tlsPort: Int, clientCertificates: Bool) -> [String] {
+        [
+            "--port", "0", "--tls-port", String(tlsPort), "--tls-cert-file", serverCertificate,
+            "--tls-key-file", serverKey, "--tls-ca-cert-file", ca,
+            "--tls-auth-clients", clientCertificates ? "yes" : "no",
+        ]
+    }
+
     /// Whether `/usr/bin/openssl` is there to make them.
     public static var isAvailable: Bool { FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl") }
 

@@ -207,11 +207,8 @@ struct ClusterScriptTests {
         let certificates = try await TestCertificates.make()
         defer { try? FileManager.default.removeItem(atPath: certificates.directory) }
         let port = try FreePort.find()
-        let server = try await RedisServerProcess.start(arguments: [
-            "--port", "0", "--tls-port", String(port), "--tls-cert-file", certificates.serverCertificate,
-            "--tls-key-file", certificates.serverKey, "--tls-ca-cert-file", certificates.ca,
-            "--tls-auth-clients", "yes",
-        ])
+        let server = try await RedisServerProcess.start(
+            arguments: certificates.redisServerArguments(tlsPort: port, clientCertificates: true))
         defer { server.stop() }
         let state = try Self.stateDirectory()
         defer { try? FileManager.default.removeItem(atPath: state) }

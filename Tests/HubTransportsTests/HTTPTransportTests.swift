@@ -40,6 +40,17 @@ struct HTTPTransportTests {
         return (String(id), String(token))
     }
 
+    static let jsonHandshake = #"{"protocol":"json","version":1}"# + rs
+
+    /// Negotiates, opens the event stream and completes the JSON handshake over it.
+    static func openEventStream(port: Int) async throws -> (id: String, token: String, events: TestEventStreamClient) {
+        let (id, token) = try await negotiate(port: port)
+        let events = try await TestEventStreamClient.connect(port: port, path: TestHub.path + "?id=\(token)")
+        #expect(try await post(port: port, token: token, jsonHandshake).status == 200)
+        #expect(try await events.nextEvent() == "{}" + rs)
+        return (id, token, events)
+    }
+
     static func post(port: Int, token: String, _ text: String) async throws -> TestHTTPClient.Response {
         try await TestHTTPClient.request("POST", port: port, path: TestHub.path + "?id=\(token)", body: text)
     }
@@ -74,7 +85,7 @@ struct HTTPTransportTests {
             #expect(first.body.isEmpty)
             #expect(first.headers["cache-control"] == "no-cache")
 
-            let handshake = try await Self.post(port: port, token: token, #"{"protocol":"json","version":1}"# + Self.rs)
+            let handshake = try await Self.post(port: port, token: token, Self.jsonHandshake)
             #expect(handshake.status == 200)
             #expect(handshake.body.isEmpty)
             #expect(try await Self.poll(port: port, token: token, until: "{}" + Self.rs) == "{}" + Self.rs)
@@ -140,7 +151,7 @@ struct HTTPTransportTests {
     func handshakeBeforeFirstPoll() async throws {
         try await TestHub.withServer { port in
             let (_, token) = try await Self.negotiate(port: port)
-            let handshake = try await Self.post(port: port, token: token, #"{"protocol":"json","version":1}"# + Self.rs)
+            let handshake = try await Self.post(port: port, token: token, Self.jsonHandshake)
             #expect(handshake.status == 200)
             let first = try await Self.poll(port: port, token: token)
             #expect(first.status == 200)
@@ -160,7 +171,7 @@ struct HTTPTransportTests {
             _ = try await Self.poll(port: port, token: token)
             // As a real client does, a poll is always outstanding while it works.
             async let handshakeReply = Self.poll(port: port, token: token, until: "{}" + Self.rs)
-            _ = try await Self.post(port: port, token: token, #"{"protocol":"json","version":1}"# + Self.rs)
+            _ = try await Self.post(port: port, token: token, Self.jsonHandshake)
             _ = try await handshakeReply
             // Two polls at once: whichever the server sees second ends the other with 204, and then
             // returns 200 itself (empty, at the poll timeout: nothing is sent).
@@ -181,16 +192,10 @@ struct HTTPTransportTests {
         try await TestHub.withServer(
             definition: Self.hub(disconnected: disconnected), hubOptions: hubOptions, routeOptions: routeOptions
         ) { port in
-            let (id, token) = try await Self.negotiate(port: port)
-            let events = try await TestEventStreamClient.connect(port: port, path: TestHub.path + "?id=\(token)")
+            let (id, token, events) = try await Self.openEventStream(port: port)
             #expect(events.status == 200)
             #expect(events.headers["content-type"] == "text/event-stream")
             #expect(events.headers["cache-control"] == "no-cache")
-
-            #expect(
-                try await Self.post(port: port, token: token, #"{"protocol":"json","version":1}"# + Self.rs).status
-                    == 200)
-            #expect(try await events.nextEvent() == "{}" + Self.rs)
             _ = try await Self.post(
                 port: port, token: token, #"{"type":1,"target":"Broadcast","arguments":["over SSE"]}"# + Self.rs)
             var received: [String] = []
@@ -233,7 +238,7 @@ struct HTTPTransportTests {
             #expect(delete.status == 400)
             #expect(delete.body == "Cannot terminate this connection using the DELETE endpoint.")
 
-            // The client goes away without a word: the next write (a ping) finds out.
+            // The client goes away without a word.
             await events.close()
             #expect(try await disconnected.next(timeout: .seconds(10)) == id)
             #expect(try await Self.post(port: port, token: token, "x").status == 404)
@@ -246,10 +251,7 @@ struct HTTPTransportTests {
         var hubOptions = HubOptions()
         hubOptions.keepAliveInterval = .seconds(3600)  // no Ping will come to reveal the closed socket
         try await TestHub.withServer(definition: Self.hub(disconnected: disconnected), hubOptions: hubOptions) { port in
-            let (id, token) = try await Self.negotiate(port: port)
-            let events = try await TestEventStreamClient.connect(port: port, path: TestHub.path + "?id=\(token)")
-            _ = try await Self.post(port: port, token: token, #"{"protocol":"json","version":1}"# + Self.rs)
-            #expect(try await events.nextEvent() == "{}" + Self.rs)
+            let (id, token, events) = try await Self.openEventStream(port: port)
             await events.close()
             #expect(try await disconnected.next(timeout: .seconds(30)) == id)
             #expect(try await Self.post(port: port, token: token, "x").status == 404)
@@ -265,7 +267,7 @@ struct HTTPTransportTests {
             definition: Self.hub(disconnected: disconnected), hubOptions: hubOptions, routeOptions: routeOptions
         ) { port in
             let (id, token) = try await Self.negotiate(port: port)
-            _ = try await Self.post(port: port, token: token, #"{"protocol":"json","version":1}"# + Self.rs)
+            _ = try await Self.post(port: port, token: token, Self.jsonHandshake)
             _ = try await Self.poll(port: port, token: token, until: "{}" + Self.rs)
             // A poll whose socket then closes (the socket is closed when it goes out of scope).
             do {
@@ -281,10 +283,7 @@ struct HTTPTransportTests {
         // Hummingbird waits for requests in flight before it stops; an event stream ends only when
         // the hubs close their connections, so shutdown must reach them (it hung before).
         let events = try await TestHub.withServer { port in
-            let (_, token) = try await Self.negotiate(port: port)
-            let events = try await TestEventStreamClient.connect(port: port, path: TestHub.path + "?id=\(token)")
-            _ = try await Self.post(port: port, token: token, #"{"protocol":"json","version":1}"# + Self.rs)
-            #expect(try await events.nextEvent() == "{}" + Self.rs)
+            let (_, _, events) = try await Self.openEventStream(port: port)
             return events
         }
         var last: String?
@@ -305,6 +304,33 @@ struct HTTPTransportTests {
             // The server then ends the stream.
             #expect(try await events.nextEvent() == nil)
         }
+    }
+
+    @Test("A send while another is still being fed gets busy (409); the first completes when reading resumes")
+    func concurrentSend() async throws {
+        let loop = NIOSingletons.posixEventLoopGroup.next()
+        let connection = HTTPHubConnection(
+            eventLoop: loop, kind: .longPolling, token: "t", connectionId: "c", logger: .init(label: "test"),
+            onEnd: {})
+        let endpoint = HubEndpoint(definition: TestHub.definition)
+        try await loop.submit {
+            connection.start(
+                endpoint: endpoint, user: .anonymous, request: HubConnectionRequest(path: TestHub.path),
+                disconnectTimeout: .seconds(60), earlyInput: nil)
+            // As a full client-to-server stream buffer does, the session stops reading.
+            connection.setReading(false)
+        }.get()
+        let first = try await loop.submit { connection.send(ByteBuffer(string: Self.jsonHandshake)) }.get()
+        let second = try await loop.flatSubmit { connection.send(ByteBuffer(string: "{}" + Self.rs)) }.get()
+        #expect(second == .busy)
+        try await loop.submit { connection.setReading(true) }.get()
+        #expect(try await first.get() == .accepted)
+        // Once it ended, a send finds the connection gone.
+        let late = try await loop.flatSubmit {
+            connection.end()
+            return connection.send(ByteBuffer(string: "{}" + Self.rs))
+        }.get()
+        #expect(late == .gone)
     }
 
     @Test("A waiting poll is answered: data, the poll timeout, a newer poll, the connection's end")

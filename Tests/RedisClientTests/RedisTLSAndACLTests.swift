@@ -44,11 +44,8 @@ struct RedisTLSAndACLTests {
         let certificates = try await Certificates.make()
         defer { try? FileManager.default.removeItem(atPath: certificates.directory) }
         let port = try FreePort.find()
-        let server = try await RedisServerProcess.start(arguments: [
-            "--port", "0", "--tls-port", String(port), "--tls-cert-file", certificates.serverCertificate,
-            "--tls-key-file", certificates.serverKey, "--tls-ca-cert-file", certificates.ca,
-            "--tls-auth-clients", "yes",
-        ])
+        let server = try await RedisServerProcess.start(
+            arguments: certificates.redisServerArguments(tlsPort: port, clientCertificates: true))
         defer { server.stop() }
 
         // Verified against our CA, with a client certificate: works, by name and by address.
@@ -97,11 +94,8 @@ struct RedisTLSAndACLTests {
         let certificates = try await Certificates.make()
         defer { try? FileManager.default.removeItem(atPath: certificates.directory) }
         let port = try FreePort.find()
-        let server = try await RedisServerProcess.start(arguments: [
-            "--port", "0", "--tls-port", String(port), "--tls-cert-file", certificates.serverCertificate,
-            "--tls-key-file", certificates.serverKey, "--tls-ca-cert-file", certificates.ca,
-            "--tls-auth-clients", "no",
-        ])
+        let server = try await RedisServerProcess.start(
+            arguments: certificates.redisServerArguments(tlsPort: port, clientCertificates: false))
         defer { server.stop() }
         var configuration = try RedisClientConfiguration("rediss://localhost:\(port)")
         configuration.tls.caCertificateFile = certificates.ca

@@ -44,7 +44,7 @@ final class HTTPHubConnection: HubTransport, @unchecked Sendable {
     private var readingPaused = false
     private var readWaiters: [EventLoopPromise<Void>] = []
     /// A `POST` is being fed to the session (a second one at the same time gets 409).
-    var sending = false
+    private var sending = false
     /// When the last poll ended (long polling), for the disconnect timeout.
     private var lastPollEnd: NIODeadline = .now()
     private var idleCheck: RepeatedTask?
@@ -162,9 +162,30 @@ final class HTTPHubConnection: HubTransport, @unchecked Sendable {
         waiter.promise.succeed(.superseded)
     }
 
-    /// Feeds a `POST` body to the session once reading is not paused (client-to-server stream
+    /// What a `POST` comes to.
+    enum SendResult: Sendable {
+        /// Fed to the session (200).
+        case accepted
+        /// Another `POST` is still being fed (409).
+        case busy
+        /// The connection has ended (404).
+        case gone
+    }
+
+    /// Feeds a `POST` body to the session, unless another one is still being fed.
+    func send(_ body: ByteBuffer) -> EventLoopFuture<SendResult> {
+        eventLoop.assertInEventLoop()
+        if sending { return eventLoop.makeSucceededFuture(.busy) }
+        sending = true
+        return receive(body).map { accepted in
+            self.sending = false
+            return accepted ? .accepted : .gone
+        }
+    }
+
+    /// Feeds a body to the session once reading is not paused (client-to-server stream
     /// backpressure holds the request instead of the session's buffers).
-    func receive(_ body: ByteBuffer) -> EventLoopFuture<Bool> {
+    private func receive(_ body: ByteBuffer) -> EventLoopFuture<Bool> {
         eventLoop.assertInEventLoop()
         guard !ended, !closing, let session else { return eventLoop.makeSucceededFuture(false) }
         if readingPaused {
@@ -306,7 +327,4 @@ final class HTTPHubConnections: Sendable {
             state.early.removeValue(forKey: token)
         }
     }
-
-    /// The number of live connections (tests).
-    var count: Int { state.withLock { $0.connections.count } }
 }

@@ -162,17 +162,11 @@ extension HubHost {
             connection = hub.httpConnections.connection(token: token)
         }
         guard let connection else { return Self.response(.text(.notFound, "No Connection with that ID")) }
-        let started = try? await connection.eventLoop.submit { () -> Bool in
-            if connection.sending { return false }
-            connection.sending = true
-            return true
-        }.get()
-        guard started == true else { return Self.response(.text(.conflict)) }
-        let accepted = try? await connection.eventLoop.flatSubmit {
-            connection.receive(body).always { _ in connection.sending = false }
-        }.get()
-        guard accepted == true else { return Self.response(.text(.notFound, "No Connection with that ID")) }
-        return Self.response(.text(.ok))
+        switch try? await connection.eventLoop.flatSubmit({ connection.send(body) }).get() {
+        case .accepted: return Self.response(.text(.ok))
+        case .busy: return Self.response(.text(.conflict))
+        case .gone, nil: return Self.response(.text(.notFound, "No Connection with that ID"))
+        }
     }
 
     private func delete(_ hub: HubRegistration, uri: HubRequestURI) async -> Response {
