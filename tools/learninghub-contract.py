@@ -18,30 +18,20 @@ import queue
 import re
 import sys
 import threading
-import uuid
 
 try:
     from signalrcore.hub_connection_builder import HubConnectionBuilder
     from signalrcore.protocol.messagepack_protocol import MessagePackHubProtocol
     from signalrcore.subject import Subject
-    from signalrcore.hub.handlers import StreamHandler
-    from signalrcore.messages.stream_invocation_message import StreamInvocationMessage
 except ImportError:
     print("signalrcore is not installed (python3 -m pip install signalrcore)", file=sys.stderr)
     sys.exit(2)
 
-TIMEOUT = 10
+from signalrcore_support import STANDARD, TIMEOUT, Failure, LearningHubClient, check, trigger_stream
 
 
-class Failure(Exception):
-    pass
-
-
-class Client:
+class Client(LearningHubClient):
     def __init__(self, name, url, protocol, skip_negotiation):
-        self.name = name
-        self.messages = queue.Queue()
-        self.errors = queue.Queue()
         opened = threading.Event()
         options = {"skip_negotiation": True} if skip_negotiation else {}
         builder = HubConnectionBuilder().with_url(url, options=options).configure_logging(logging.CRITICAL)
@@ -49,42 +39,10 @@ class Client:
             builder = builder.with_hub_protocol(MessagePackHubProtocol())
         self.hub = builder.build()
         self.hub.on_open(opened.set)
-        self.hub.on_error(lambda completion: self.errors.put(completion.error))
-        self.hub.on("ReceiveMessage", lambda args: self.messages.put(args[0]))
+        self.listen(name)
         self.hub.start()
         if not opened.wait(TIMEOUT):
             raise Failure(f"{name}: did not connect to {url}")
-
-    def next(self):
-        try:
-            return self.messages.get(timeout=TIMEOUT)
-        except queue.Empty:
-            raise Failure(f"{self.name}: no ReceiveMessage within {TIMEOUT} s")
-
-    def expect(self, text):
-        got = self.next()
-        if got != text:
-            raise Failure(f"{self.name}: expected {text!r}, got {got!r}")
-
-    def invoke(self, method, args):
-        done = threading.Event()
-        self.hub.send(method, args, on_invocation=lambda _: done.set())
-        return done
-
-    def call(self, method, args):
-        """A blocking invocation that must complete without an error."""
-        if not self.invoke(method, args).wait(TIMEOUT):
-            raise Failure(f"{self.name}: {method} did not complete")
-
-    def ready(self):
-        """Waits until the server has registered the connection: a blocking call is dispatched only
-        after the hub's onConnected (as in ASP.NET Core, the handshake reply comes before it)."""
-        self.call("SendToIndividual", ["no-such-connection", "ready?"])
-
-
-def check(name, body):
-    body()
-    print(f"ok  {name}", flush=True)
 
 
 def main():
@@ -101,7 +59,6 @@ def main():
     a.ready()
     b.ready()
     ids = {}
-    standard = "User connection id: {}. Message: {}"
 
     def broadcast():
         a.call("BroadcastMessage", ["hello"])
@@ -116,17 +73,17 @@ def main():
         b.call("BroadcastMessage", ["from b"])
         got = a.next()
         ids["B"] = re.fullmatch(r"User connection id: (\S+)\. Message: from b", got).group(1)
-        b.expect(standard.format(ids["B"], "from b"))
+        b.expect(STANDARD.format(ids["B"], "from b"))
         if ids["A"] == ids["B"]:
             raise Failure("two connections got the same id")
 
     def others():
         a.call("SendToOthers", ["not for me"])
-        b.expect(standard.format(ids["A"], "not for me"))
+        b.expect(STANDARD.format(ids["A"], "not for me"))
 
     def individual():
         b.call("SendToIndividual", [ids["A"], "just you"])
-        a.expect(standard.format(ids["B"], "just you"))
+        a.expect(STANDARD.format(ids["B"], "just you"))
         b.call("SendToIndividual", ["no-such-connection", "lost"])
 
     def caller_refused():
@@ -141,45 +98,23 @@ def main():
 
     def default_group():
         b.call("SendToGroup", ["HubUsers", "everyone"])
-        a.expect(standard.format(ids["B"], "everyone"))
-        b.expect(standard.format(ids["B"], "everyone"))
+        a.expect(STANDARD.format(ids["B"], "everyone"))
+        b.expect(STANDARD.format(ids["B"], "everyone"))
 
     def groups():
         a.call("AddUserToGroup", ["Room"])
         a.expect("Current user added to Room group")
         b.expect(f"User {ids['A']} added to Room group")
         b.call("SendToGroup", ["Room", "knock knock"])
-        a.expect(standard.format(ids["B"], "knock knock"))
+        a.expect(STANDARD.format(ids["B"], "knock knock"))
         a.call("RemoveUserFromGroup", ["Room"])
         a.expect("Current user removed from Room group")
         b.expect(f"User {ids['A']} removed from Room group")
         b.call("SendToGroup", ["Room", "nobody home"])
         # Nothing arrives for the empty group: the next message anyone gets is this one.
         b.call("BroadcastMessage", ["marker"])
-        a.expect(standard.format(ids["B"], "marker"))
-        b.expect(standard.format(ids["B"], "marker"))
-
-    def trigger_stream():
-        items = queue.Queue()
-        done = threading.Event()
-        # signalrcore's stream() sends the StreamInvocation before subscribe() attaches the
-        # callbacks, so an item that arrives at once (Job 0 does) can be dropped. The same steps,
-        # with the callbacks attached first:
-        invocation_id = str(uuid.uuid4())
-        handler = StreamHandler("TriggerStream", invocation_id)
-        handler.subscribe(
-            {"next": items.put, "complete": lambda _: done.set(), "error": lambda e: items.put(("error", e))}
-        )
-        a.hub.stream_handlers[invocation_id].append(handler)
-        a.hub.transport.send(
-            StreamInvocationMessage(invocation_id, "TriggerStream", [options.jobs], headers=a.hub.headers)
-        )
-        if not done.wait(TIMEOUT + options.jobs):
-            raise Failure("TriggerStream did not complete")
-        got = [items.get_nowait() for _ in range(items.qsize())]
-        expected = [f"Job {i} executed succesfully" for i in range(options.jobs)]
-        if got != expected:
-            raise Failure(f"TriggerStream: expected {expected}, got {got}")
+        a.expect(STANDARD.format(ids["B"], "marker"))
+        b.expect(STANDARD.format(ids["B"], "marker"))
 
     def upload_stream():
         subject = Subject()
@@ -197,7 +132,7 @@ def main():
         check("SendToCaller fails with ASP.NET Core's generic text", caller_refused)
         check("every connection is in HubUsers", default_group)
         check("AddUserToGroup / SendToGroup / RemoveUserFromGroup with their notices", groups)
-        check("TriggerStream streams the job texts", trigger_stream)
+        check("TriggerStream streams the job texts", lambda: trigger_stream(a, options.jobs))
         if options.protocol == "messagepack":
             # signalrcore's MessagePack protocol writes a client-to-server stream's Invocation without
             # its id slot ([1, headers, target, args, streamIds]) and its Completion without a result

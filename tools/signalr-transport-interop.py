@@ -14,14 +14,13 @@ back to WebSockets).
 
 usage: signalr-transport-interop.py --url http://127.0.0.1:PORT/learningHub
                                     --transport longPolling|serverSentEvents
-                                    [--url2 URL] [--jobs N] [--poll-before-handshake]
+                                    [--url2 URL] [--jobs N]
 Prints one line per check and exits 0 when all pass, 1 on the first failure, 2 when signalrcore
 is missing.
 
---poll-before-handshake makes signalrcore's long-polling client poll once before it POSTs the
-handshake (as the JavaScript client does). Without it signalrcore POSTs the handshake first, which
-ASP.NET Core accepts (its send refuses only WebSocket connections, HttpConnectionDispatcher
-ProcessSend) and buffers until the first poll starts the connection.
+signalrcore's long-polling client POSTs its handshake before its first poll; ASP.NET Core accepts
+that (its send refuses only WebSocket connections, HttpConnectionDispatcher ProcessSend) and keeps
+the bytes until the first poll starts the connection, and so do our nodes.
 """
 import argparse
 import logging
@@ -30,12 +29,9 @@ import queue
 import socket
 import sys
 import threading
-import uuid
 
 try:
     from signalrcore.hub_connection_builder import HubConnectionBuilder
-    from signalrcore.hub.handlers import StreamHandler
-    from signalrcore.messages.stream_invocation_message import StreamInvocationMessage
     from signalrcore.transport.long_polling import long_polling_client
     from signalrcore.transport.long_polling.long_polling_transport import LongPollingTransport
     from signalrcore.transport.sse.sse_transport import SSETransport
@@ -48,16 +44,12 @@ except ImportError:
     )
     sys.exit(2)
 
-TIMEOUT = 10
+from signalrcore_support import STANDARD, TIMEOUT, Failure, LearningHubClient, check, trigger_stream
 
 TRANSPORTS = {
     "serverSentEvents": (HttpTransportType.server_sent_events, SSETransport),
     "longPolling": (HttpTransportType.long_polling, LongPollingTransport),
 }
-
-
-class Failure(Exception):
-    pass
 
 
 # signalrcore's long-polling client hands over one record per poll response and keeps the rest of
@@ -83,22 +75,8 @@ thread_errors = queue.Queue()
 threading.excepthook = lambda hook: thread_errors.put(hook.exc_value)
 
 
-def poll_before_handshake():
-    original_run = long_polling_client.LongPollingBaseClient.run
-
-    def run(self):
-        self._recv_frame()  # the first poll returns at once, empty, once the transport is up
-        original_run(self)
-
-    long_polling_client.LongPollingBaseClient.run = run
-
-
-class Client:
+class Client(LearningHubClient):
     def __init__(self, name, url, transport):
-        self.name = name
-        self.transport_name = transport
-        self.messages = queue.Queue()
-        self.errors = queue.Queue()
         opened = threading.Event()
         wanted, self.transport_class = TRANSPORTS[transport]
         self.hub = (
@@ -108,8 +86,7 @@ class Client:
             .build()
         )
         self.hub.on_open(opened.set)
-        self.hub.on_error(lambda completion: self.errors.put(completion.error))
-        self.hub.on("ReceiveMessage", lambda args: self.messages.put(args[0]))
+        self.listen(name)
         try:
             self.hub.start()
         except Exception as error:
@@ -130,43 +107,10 @@ class Client:
         else:
             error = f"no handshake response within {TIMEOUT} s"
         if error is not None:
-            hint = ""
-            if transport == "longPolling" and "405" in str(error):
-                hint = (
-                    " — signalrcore POSTs the handshake before its first poll and the node refused"
-                    " it; ASP.NET Core accepts it (see --poll-before-handshake)"
-                )
-            raise Failure(f"{name}: did not connect to {url} over {transport}: {error}{hint}")
+            raise Failure(f"{name}: did not connect to {url} over {transport}: {error}")
         # With negotiate version 0 (signalrcore sends no negotiateVersion) the id in the URL is the
         # connection id that the hub puts in its texts.
         self.id = self.hub.transport.connection_id
-
-    def next(self):
-        try:
-            return self.messages.get(timeout=TIMEOUT)
-        except queue.Empty:
-            raise Failure(f"{self.name}: no ReceiveMessage within {TIMEOUT} s")
-
-    def expect(self, text):
-        got = self.next()
-        if got != text:
-            raise Failure(f"{self.name}: expected {text!r}, got {got!r}")
-
-    def call(self, method, args):
-        """A blocking invocation that must complete without an error."""
-        done = threading.Event()
-        self.hub.send(method, args, on_invocation=lambda _: done.set())
-        if not done.wait(TIMEOUT):
-            raise Failure(f"{self.name}: {method} did not complete")
-        try:
-            raise Failure(f"{self.name}: {method} failed: {self.errors.get_nowait()}")
-        except queue.Empty:
-            pass
-
-    def ready(self):
-        """Waits until the server has registered the connection: a blocking call is dispatched only
-        after the hub's onConnected."""
-        self.call("SendToIndividual", ["no-such-connection", "ready?"])
 
     def stop(self):
         transport = self.hub.transport
@@ -182,28 +126,15 @@ class Client:
         self.hub.stop()
 
 
-def check(name, body):
-    body()
-    print(f"ok  {name}", flush=True)
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--url", required=True)
     parser.add_argument("--url2")
     parser.add_argument("--transport", choices=sorted(TRANSPORTS), required=True)
     parser.add_argument("--jobs", type=int, default=2, help="items asked of TriggerStream (1 s each)")
-    parser.add_argument(
-        "--poll-before-handshake",
-        action="store_true",
-        help="long polling: poll once before signalrcore POSTs the handshake",
-    )
     options = parser.parse_args()
-    if options.poll_before_handshake:
-        poll_before_handshake()
 
     clients = []
-    standard = "User connection id: {}. Message: {}"
 
     def connect():
         for name, url in (("A", options.url), ("B", options.url2 or options.url)):
@@ -217,39 +148,16 @@ def main():
     def broadcast():
         a, b = clients
         a.call("BroadcastMessage", ["hello"])
-        a.expect(standard.format(a.id, "hello"))
-        b.expect(standard.format(a.id, "hello"))
+        a.expect(STANDARD.format(a.id, "hello"))
+        b.expect(STANDARD.format(a.id, "hello"))
         b.call("BroadcastMessage", ["from b"])
-        a.expect(standard.format(b.id, "from b"))
-        b.expect(standard.format(b.id, "from b"))
-
-    def trigger_stream():
-        a = clients[0]
-        items = queue.Queue()
-        done = threading.Event()
-        # As in learninghub-contract.py: signalrcore's stream() sends the StreamInvocation before
-        # subscribe() attaches the callbacks, so Job 0 (sent at once) can be dropped; the same
-        # steps with the callbacks attached first.
-        invocation_id = str(uuid.uuid4())
-        handler = StreamHandler("TriggerStream", invocation_id)
-        handler.subscribe(
-            {"next": items.put, "complete": lambda _: done.set(), "error": lambda e: items.put(("error", e))}
-        )
-        a.hub.stream_handlers[invocation_id].append(handler)
-        a.hub.transport.send(
-            StreamInvocationMessage(invocation_id, "TriggerStream", [options.jobs], headers=a.hub.headers)
-        )
-        if not done.wait(TIMEOUT + options.jobs):
-            raise Failure("TriggerStream did not complete")
-        got = [items.get_nowait() for _ in range(items.qsize())]
-        expected = [f"Job {i} executed succesfully" for i in range(options.jobs)]
-        if got != expected:
-            raise Failure(f"TriggerStream: expected {expected}, got {got}")
+        a.expect(STANDARD.format(b.id, "from b"))
+        b.expect(STANDARD.format(b.id, "from b"))
 
     try:
         check(f"two clients connect over {options.transport}", connect)
         check("BroadcastMessage reaches both clients with the sender's id", broadcast)
-        check("TriggerStream streams the job texts and completes", trigger_stream)
+        check("TriggerStream streams the job texts and completes", lambda: trigger_stream(clients[0], options.jobs))
     except Failure as failure:
         print(f"FAIL {failure}", flush=True)
         return 1
