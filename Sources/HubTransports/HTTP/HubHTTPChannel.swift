@@ -226,7 +226,8 @@ extension HTTPServerBuilder {
 
 extension HubHTTPChannel {
     /// Completes when the client of the HTTP connection serving the current request has closed
-    /// its side or the connection has ended; `nil` outside such a request.
+    /// its side or the connection has ended; `nil` outside such a request. Its event loop is that
+    /// connection's, where the hub connection it opens lives.
     @TaskLocal static var clientGone: EventLoopFuture<Void>?
 }
 

@@ -2,7 +2,6 @@ import HTTPTypes
 import Hummingbird
 import Hubs
 import NIOCore
-import NIOPosix
 
 extension HubHost {
     /// Answers `GET` (Server-Sent Events or long polling), `POST` (a send) and `DELETE` (the end
@@ -50,12 +49,21 @@ extension HubHost {
             // Claimed by a WebSocket (an HTTP transport would be in the table).
             return Self.response(.text(.badRequest, "Cannot change transports mid-connection"))
         }
+        // The connection lives on the event loop of the HTTP connection that opened it, as a
+        // WebSocket connection does. Only `HTTPServerBuilder.hubs` serves requests with one.
+        guard let eventLoop = HubHTTPChannel.clientGone?.eventLoop else {
+            hub.negotiated.remove(token: token)
+            logger.error(
+                "Server-Sent Events and long polling need the hub's HTTP server (HTTPServerBuilder.hubs)",
+                metadata: ["hub.path": "\(hub.path)"])
+            return Self.response(.text(.internalServerError))
+        }
         var logger = self.logger
         logger[metadataKey: "hub.connection"] = .string(connectionId)
         let negotiated = hub.negotiated
         let connections = hub.httpConnections
         let connection = HTTPHubConnection(
-            eventLoop: MultiThreadedEventLoopGroup.singleton.any(), kind: kind, token: token,
+            eventLoop: eventLoop, kind: kind, token: token,
             connectionId: connectionId, logger: logger,
             onEnd: {
                 connections.remove(token: token)
