@@ -20,6 +20,8 @@ let package = Package(
         .library(name: "HubTransports", targets: ["HubTransports"]),
         .executable(name: "web-node", targets: ["WebNodeCLI"]),
         .executable(name: "api-node", targets: ["APINodeCLI"]),
+        .executable(name: "hubctl", targets: ["HubCtl"]),
+        .library(name: "HubClient", targets: ["HubClient"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -146,6 +148,31 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Sources/api-node"
+        ),
+        .target(
+            name: "HubClient",
+            dependencies: [
+                "HubProtocol",
+                .product(name: "WSClient", package: "swift-websocket"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "HubCtl",
+            dependencies: [
+                "HubClient",
+                "HubProtocol",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Sources/hubctl"
         ),
         .target(
             name: "HubTestSupport",
@@ -331,6 +358,23 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "HubClientTests",
+            dependencies: [
+                "HubClient",
+                "HubProtocol",
+                "HubTestSupport",
+                "HubTransports",
+                "Hubs",
+                "LearningHub",
+                "LearningHubNodes",
+                "TestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .testTarget(

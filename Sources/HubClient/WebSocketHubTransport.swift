@@ -1,0 +1,110 @@
+import HTTPTypes
+import Logging
+import NIOCore
+import NIOPosix
+import NIOSSL
+import NIOWebSocket
+import WSClient
+
+/// One WebSocket to a hub, opened with swift-websocket's client: whole messages in, in order,
+/// to `onMessage`; frames out through ``send(_:binary:)``; `onEnd` once when the socket ends.
+final class WebSocketHubTransport: Sendable {
+    private let outbound: WebSocketOutboundWriter
+    private let task: Task<Void, Never>
+
+    private init(outbound: WebSocketOutboundWriter, task: Task<Void, Never>) {
+        self.outbound = outbound
+        self.task = task
+    }
+
+    /// Opens the WebSocket at `url`; returns once the upgrade succeeded.
+    ///
+    /// `onMessage` gets every message's bytes, one at a time (the next is read once it returns);
+    /// `onEnd` is called once when the socket ends, with the error that ended it (`nil` for a
+    /// close handshake).
+    static func connect(
+        url: String, headers: [(name: String, value: String)], options: HubConnectionOptions,
+        onMessage: @escaping @Sendable (ByteBuffer) async -> Void,
+        onEnd: @escaping @Sendable ((any Error)?) async -> Void
+    ) async throws(HubClientError) -> WebSocketHubTransport {
+        var configuration = WebSocketClientConfiguration(
+            maxFrameSize: options.maximumReceiveMessageSize, closeTimeout: .seconds(2))
+        for (name, value) in headers {
+            guard let fieldName = HTTPField.Name(name) else { continue }
+            configuration.additionalHeaders.append(HTTPField(name: fieldName, value: value))
+        }
+        let (opened, openedContinuation) = AsyncThrowingStream<WebSocketOutboundWriter, any Error>.makeStream()
+        let maximumSize = options.maximumReceiveMessageSize
+        let tls = options.tlsConfiguration
+        let group = options.eventLoopGroup
+        let logger = options.logger
+        let task = Task {
+            var failure: (any Error)?
+            do {
+                try await WebSocketClient.connect(
+                    url: url, configuration: configuration, tlsConfiguration: tls, eventLoopGroup: group,
+                    logger: logger
+                ) { inbound, outbound, _ in
+                    openedContinuation.yield(outbound)
+                    for try await message in inbound.messages(maxSize: maximumSize) {
+                        switch message {
+                        case .text(let text): await onMessage(ByteBuffer(string: text))
+                        case .binary(let bytes): await onMessage(bytes)
+                        }
+                    }
+                }
+            } catch {
+                failure = error
+            }
+            openedContinuation.finish(throwing: failure ?? CancellationError())
+            await onEnd(failure)
+        }
+        do {
+            var iterator = opened.makeAsyncIterator()
+            guard let outbound = try await iterator.next() else { throw CancellationError() }
+            return WebSocketHubTransport(outbound: outbound, task: task)
+        } catch {
+            task.cancel()
+            throw HubClientError(.transportFailed, "Unable to connect to the server with WebSockets: \(describe(error)).")
+        }
+    }
+
+    /// Writes one message: binary for MessagePack, text for JSON.
+    func send(_ bytes: ByteBuffer, binary: Bool) async throws(HubClientError) {
+        do {
+            if binary {
+                try await outbound.write(.binary(bytes))
+            } else {
+                try await outbound.write(.text(String(buffer: bytes)))
+            }
+        } catch {
+            throw HubClientError(.connectionClosed, "The WebSocket is closed: \(Self.describe(error)).")
+        }
+    }
+
+    /// Starts the close handshake and waits until the socket has ended (at most the close
+    /// timeout; then the socket is torn down).
+    func close() async {
+        try? await outbound.close(.normalClosure, reason: nil)
+        let task = self.task
+        let watchdog = Task {
+            try? await Task.sleep(for: .seconds(3))
+            task.cancel()
+        }
+        await task.value
+        watchdog.cancel()
+    }
+
+    /// Tears the socket down without a close handshake.
+    func abort() {
+        task.cancel()
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? WebSocketClientError { return error.description }
+        if let error = error as? NIOConnectionError, let first = error.connectionErrors.first {
+            return "\(first.error)"
+        }
+        return "\(error)"
+    }
+}
