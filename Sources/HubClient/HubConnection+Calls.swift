@@ -131,19 +131,34 @@ extension HubConnection {
     /// Uploads each client-to-server stream in its own task: items, then a Completion.
     func startUploads(_ streams: [HubClientStream], ids: [String]) {
         for (stream, streamId) in zip(streams, ids) {
-            Task { [self] in
+            nextUploadId += 1
+            let uploadId = nextUploadId
+            uploads[uploadId] = Task { [self] in
+                defer { self.uploadEnded(uploadId) }
                 do {
                     try await stream.upload { item in
                         try await self.write(.streamItem(StreamItemMessage(invocationId: streamId, item: item)))
                     }
                     try await self.write(.completion(CompletionMessage(invocationId: streamId)))
-                } catch let error as HubClientError where error.code == .notConnected || error.code == .connectionClosed {
+                } catch let error as HubClientError where error.code == .notConnected || error.code == .connectionClosed
+                {
                     return
                 } catch {
-                    try? await self.write(.completion(CompletionMessage(invocationId: streamId, outcome: .error("\(error)"))))
+                    try? await self.write(
+                        .completion(CompletionMessage(invocationId: streamId, outcome: .error("\(error)"))))
                 }
             }
         }
+    }
+
+    func uploadEnded(_ id: Int) {
+        uploads[id] = nil
+    }
+
+    /// Waits until every client-to-server stream started so far has sent its last item and its
+    /// Completion (or failed).
+    public func uploadsFinished() async {
+        for task in Array(uploads.values) { await task.value }
     }
 
     // MARK: Handlers
@@ -152,7 +167,9 @@ extension HubConnection {
     /// case-insensitively, as in the .NET client). Several handlers for one method all run, in the
     /// order they were added.
     @discardableResult
-    public func on(_ method: String, handler: @escaping @Sendable (HubArguments) async throws -> Void) -> HubSubscription {
+    public func on(
+        _ method: String, handler: @escaping @Sendable (HubArguments) async throws -> Void
+    ) -> HubSubscription {
         add(method, .plain(handler))
     }
 
@@ -164,7 +181,9 @@ extension HubConnection {
 
     /// Runs `handler` with the first argument decoded into `A` whenever the server calls `method`.
     @discardableResult
-    public func on<A: Decodable & SendableMetatype>(_ method: String, _ handler: @escaping @Sendable (A) async -> Void) -> HubSubscription {
+    public func on<A: Decodable & SendableMetatype>(
+        _ method: String, _ handler: @escaping @Sendable (A) async -> Void
+    ) -> HubSubscription {
         add(method, .plain { arguments in await handler(try arguments.decode(A.self, at: 0)) })
     }
 
@@ -173,9 +192,11 @@ extension HubConnection {
     public func on<A: Decodable & SendableMetatype, B: Decodable & SendableMetatype>(
         _ method: String, _ handler: @escaping @Sendable (A, B) async -> Void
     ) -> HubSubscription {
-        add(method, .plain { arguments in
-            await handler(try arguments.decode(A.self, at: 0), try arguments.decode(B.self, at: 1))
-        })
+        add(
+            method,
+            .plain { arguments in
+                await handler(try arguments.decode(A.self, at: 0), try arguments.decode(B.self, at: 1))
+            })
     }
 
     /// Answers the server's client-result invocations of `method` (`Clients.Client(id).InvokeAsync`)

@@ -34,7 +34,8 @@ extension HubConnection {
             while ending == nil, current.handshakeDone, let message = try current.decoder.next(&current.input) {
                 if case .close(let close) = message {
                     let error = close.error.map {
-                        HubClientError(.connectionClosed, "The server closed the connection with the following error: \($0)")
+                        HubClientError(
+                            .connectionClosed, "The server closed the connection with the following error: \($0)")
                     }
                     ending = (error, close.allowReconnect)
                     break
@@ -71,7 +72,8 @@ extension HubConnection {
             switch (call, completion.outcome) {
             case (.invocation(let waiter), .void): waiter.resume(returning: nil)
             case (.invocation(let waiter), .result(let value)): waiter.resume(returning: value)
-            case (.invocation(let waiter), .error(let text)): waiter.resume(throwing: HubClientError(.invocationFailed, text))
+            case (.invocation(let waiter), .error(let text)):
+                waiter.resume(throwing: HubClientError(.invocationFailed, text))
             case (.stream(let continuation), .error(let text)):
                 continuation.finish(throwing: HubClientError(.invocationFailed, text))
             case (.stream(let continuation), _): continuation.finish()
@@ -128,18 +130,18 @@ extension HubConnection {
         invocationId: String, arguments: HubArguments,
         with resultHandlers: [@Sendable (HubArguments) async throws -> HubValue]
     ) async {
-            let outcome: CompletionMessage.Outcome
-            if resultHandlers.count > 1 {
-                outcome = .error("Client provided multiple results.")
-            } else if let run = resultHandlers.first {
-                do {
-                    outcome = .result(try await run(arguments))
-                } catch {
-                    outcome = .error("\(error)")
-                }
-            } else {
-                outcome = .error("Client didn't provide a result.")
+        let outcome: CompletionMessage.Outcome
+        if resultHandlers.count > 1 {
+            outcome = .error("Client provided multiple results.")
+        } else if let run = resultHandlers.first {
+            do {
+                outcome = .result(try await run(arguments))
+            } catch {
+                outcome = .error("\(error)")
             }
-            try? await write(.completion(CompletionMessage(invocationId: invocationId, outcome: outcome)))
+        } else {
+            outcome = .error("Client didn't provide a result.")
+        }
+        try? await write(.completion(CompletionMessage(invocationId: invocationId, outcome: outcome)))
     }
 }

@@ -84,6 +84,8 @@ public actor HubConnection {
     var lastReceived = ContinuousClock.now
     var lastSent = ContinuousClock.now
     var timerTask: Task<Void, Never>?
+    var uploads: [Int: Task<Void, Never>] = [:]
+    var nextUploadId = 0
     var reconnectTask: Task<Void, Never>?
     var logger: Logger
 
@@ -209,7 +211,7 @@ public actor HubConnection {
         let timer = Task { [self] in
             try? await Task.sleep(for: timeout)
             guard !Task.isCancelled else { return }
-            await self.failHandshake(
+            self.failHandshake(
                 generation: generation, HubClientError(.handshakeFailed, "The handshake timed out after \(timeout)."))
         }
         defer { timer.cancel() }
@@ -254,7 +256,9 @@ public actor HubConnection {
     func connectionLost(generation: Int, error: HubClientError?, allowReconnect: Bool) async {
         guard let current = link, current.generation == generation else { return }
         if !current.handshakeDone {
-            dropLink(error: error ?? HubClientError(.handshakeFailed, "The server closed the connection during the handshake."))
+            dropLink(
+                error: error
+                    ?? HubClientError(.handshakeFailed, "The server closed the connection during the handshake."))
             current.transport.abort()
             return
         }
@@ -279,7 +283,8 @@ public actor HubConnection {
         }
         await connectionLost(
             generation: generation,
-            error: reason ?? HubClientError(.connectionClosed, "The server closed the WebSocket."), allowReconnect: true)
+            error: reason ?? HubClientError(.connectionClosed, "The server closed the WebSocket."), allowReconnect: true
+        )
     }
 
     /// Tries again until connected or the policy gives up.

@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -17,7 +22,8 @@ enum HubHTTPClient {
         tlsConfiguration: TLSConfiguration?, eventLoopGroup: any EventLoopGroup, timeout: Duration
     ) async throws(HubClientError) -> Response {
         do {
-            let sslContext = try url.isSecure ? NIOSSLContext(configuration: tlsConfiguration ?? .makeClientConfiguration()) : nil
+            let sslContext =
+                try url.isSecure ? NIOSSLContext(configuration: tlsConfiguration ?? .makeClientConfiguration()) : nil
             let eventLoop = eventLoopGroup.next()
             let promise = eventLoop.makePromise(of: Response.self)
             let host = url.host
@@ -61,7 +67,9 @@ enum HubHTTPClient {
         } catch let error as HubClientError {
             throw error
         } catch {
-            throw HubClientError(.negotiationFailed, "Failed to complete negotiation with the server: \(error)")
+            throw HubClientError(
+                .negotiationFailed,
+                "Failed to complete negotiation with the server: \(describeConnectError(error)) (\(url.authority))")
         }
     }
 
@@ -85,7 +93,9 @@ enum HubHTTPClient {
         }
 
         func channelInactive(context: ChannelHandlerContext) {
-            promise.fail(HubClientError(.negotiationFailed, "The server closed the connection before its negotiate response ended."))
+            promise.fail(
+                HubClientError(
+                    .negotiationFailed, "The server closed the connection before its negotiate response ended."))
             context.fireChannelInactive()
         }
 
@@ -94,6 +104,16 @@ enum HubHTTPClient {
             context.close(promise: nil)
         }
     }
+}
+
+/// A socket error in words: `Connection refused` rather than NIO's nested descriptions.
+func describeConnectError(_ error: any Error) -> String {
+    var error = error
+    if let connection = error as? NIOConnectionError, let first = connection.connectionErrors.first {
+        error = first.error
+    }
+    if let io = error as? IOError { return String(cString: strerror(io.errnoCode)) }
+    return "\(error)"
 }
 
 extension TimeAmount {

@@ -92,7 +92,8 @@ public enum HubNegotiator {
                 let detail = body.isEmpty ? "" : ": \(body)"
                 throw HubClientError(
                     .negotiationFailed,
-                    "Response status code does not indicate success: \(reply.status) (\(reasonPhrase(reply.status)))\(detail)")
+                    "Response status code does not indicate success: \(reply.status) (\(reasonPhrase(reply.status)))\(detail)"
+                )
             }
             let response: HubNegotiateResponse
             do {

@@ -65,7 +65,8 @@ final class WebSocketHubTransport: Sendable {
             return WebSocketHubTransport(outbound: outbound, task: task)
         } catch {
             task.cancel()
-            throw HubClientError(.transportFailed, "Unable to connect to the server with WebSockets: \(describe(error)).")
+            throw HubClientError(
+                .transportFailed, "Unable to connect to the server with WebSockets: \(describe(error)).")
         }
     }
 
@@ -102,9 +103,6 @@ final class WebSocketHubTransport: Sendable {
 
     static func describe(_ error: any Error) -> String {
         if let error = error as? WebSocketClientError { return error.description }
-        if let error = error as? NIOConnectionError, let first = error.connectionErrors.first {
-            return "\(first.error)"
-        }
-        return "\(error)"
+        return describeConnectError(error)
     }
 }

@@ -13,24 +13,7 @@ import TestSupport
 struct BookScenarioTests {
     static let index = "Index page has been opened by a client."
 
-    struct Node {
-        let process: RunningProcess
-        let port: Int
-
-        static func start(_ name: String, redisPort: Int) async throws -> Node {
-            let process = try RunningProcess.spawn(
-                try #require(BuiltExecutable.path(name)),
-                ["--port", "0", "--redis", "redis://127.0.0.1:\(redisPort)", "--log-level", "error"])
-            let output = try await process.waitForOutput(containing: "listening on http://", timeout: .seconds(60))
-            let port = try #require(
-                output.firstMatch(of: #/listening on http://127\.0\.0\.1:(\d+)/#).flatMap { Int($0.1) })
-            return Node(process: process, port: port)
-        }
-
-        func health() async throws -> String {
-            try await TestHTTPClient.request("GET", port: port, path: "/health").body
-        }
-    }
+    typealias Node = NodeProcess
 
     static func post(_ node: Node, _ path: String, _ body: String? = nil) async throws -> Int {
         try await TestHTTPClient.request(

@@ -121,7 +121,8 @@ final class RestartableServer: Sendable {
 
     /// Starts the application `make` builds for `port` (0: any) and returns once it listens.
     static func start(
-        port: Int, _ make: (_ port: Int, _ onListening: @escaping @Sendable (Int) async -> Void) -> some ApplicationProtocol
+        port: Int,
+        _ make: (_ port: Int, _ onListening: @escaping @Sendable (Int) async -> Void) -> some ApplicationProtocol
     ) async throws -> RestartableServer {
         let ports = TestEventQueue<Int>()
         let app = make(port) { bound in ports.push(bound) }

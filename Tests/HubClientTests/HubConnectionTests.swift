@@ -37,7 +37,9 @@ struct HubConnectionTests {
         return HubConnection(options: options)
     }
 
-    @Test("negotiate, WebSocket, handshake; invoke with typed results; send; on; stop", arguments: ProtocolChoice.allCases)
+    @Test(
+        "negotiate, WebSocket, handshake; invoke with typed results; send; on; stop", arguments: ProtocolChoice.allCases
+    )
     func invokeSendOn(_ choice: ProtocolChoice) async throws {
         try await ClientTestHub.withServer { port in
             let connection = Self.connection(port: port, choice)
@@ -75,7 +77,9 @@ struct HubConnectionTests {
             try await connection.start()
             let failed = await #expect(throws: HubClientError.self) { try await connection.invoke("Fails") }
             #expect(failed?.code == .invocationFailed)
-            #expect(failed?.message == "An error occurred while invoking 'Fails' on the server. HubException: not today" || failed?.message.contains("not today") == true)
+            #expect(
+                failed?.message == "An error occurred while invoking 'Fails' on the server. HubException: not today"
+                    || failed?.message.contains("not today") == true)
             let unknown = await #expect(throws: HubClientError.self) { try await connection.invoke("NoSuchMethod") }
             #expect(unknown?.code == .invocationFailed)
             #expect(unknown?.message.contains("NoSuchMethod") == true)
@@ -89,7 +93,9 @@ struct HubConnectionTests {
         }
     }
 
-    @Test("server-to-client streams: items in order, the end, an error, and cancelling", arguments: ProtocolChoice.allCases)
+    @Test(
+        "server-to-client streams: items in order, the end, an error, and cancelling",
+        arguments: ProtocolChoice.allCases)
     func serverStreams(_ choice: ProtocolChoice) async throws {
         let events = TestEventQueue<String>()
         try await ClientTestHub.withServer(events: events) { port in
@@ -101,7 +107,9 @@ struct HubConnectionTests {
 
             var beforeError: [Int] = []
             let streamError = await #expect(throws: HubClientError.self) {
-                for try await item in try await connection.stream("StreamFails", of: Int.self) { beforeError.append(item) }
+                for try await item in try await connection.stream("StreamFails", of: Int.self) {
+                    beforeError.append(item)
+                }
             }
             #expect(beforeError == [1])
             #expect(streamError?.code == .invocationFailed)
@@ -124,11 +132,14 @@ struct HubConnectionTests {
         try await ClientTestHub.withServer { port in
             let connection = Self.connection(port: port, choice)
             try await connection.start()
-            let sum = try await connection.invoke("Sum", arguments: [], streams: [HubClientStream(items: [1, 2, 3, 4])])
+            let sum = try await connection.invoke(
+                "Sum", arguments: [], streams: [HubClientStream(items: [1, 2, 3, 4])])
             #expect(try sum?.decode(Int.self) == 10)
 
             let (words, input) = AsyncStream<String>.makeStream()
-            let joined = Task { try await connection.invoke("Concat", arguments: [HubValue("-")], streams: [HubClientStream(words)]) }
+            let joined = Task {
+                try await connection.invoke("Concat", arguments: [HubValue("-")], streams: [HubClientStream(words)])
+            }
             for word in ["a", "b", "c"] { input.yield(word) }
             input.finish()
             #expect(try await joined.value?.decode(String.self) == "a-b-c")
@@ -136,7 +147,9 @@ struct HubConnectionTests {
         }
     }
 
-    @Test("client results: a handler answers the server's invocation; no handler is an error", arguments: ProtocolChoice.allCases)
+    @Test(
+        "client results: a handler answers the server's invocation; no handler is an error",
+        arguments: ProtocolChoice.allCases)
     func clientResults(_ choice: ProtocolChoice) async throws {
         try await ClientTestHub.withServer { port in
             let connection = Self.connection(port: port, choice)
@@ -144,9 +157,11 @@ struct HubConnectionTests {
             let missing = await #expect(throws: HubClientError.self) {
                 try await connection.invoke("AskCaller", "anyone?", returning: String.self)
             }
-            #expect(missing?.message.contains("Client didn't provide a result.") == true, "\(String(describing: missing))")
+            #expect(
+                missing?.message.contains("Client didn't provide a result.") == true, "\(String(describing: missing))")
 
-            let answer = await connection.on("Answer", returning: { (question: String) in "42 is the answer to \(question)" })
+            let answer = await connection.on(
+                "Answer", returning: { (question: String) in "42 is the answer to \(question)" })
             #expect(
                 try await connection.invoke("AskCaller", "everything", returning: String.self)
                     == "42 is the answer to everything")
@@ -219,7 +234,8 @@ struct HubConnectionTests {
             }
         ) { port in
             let connection = ClientConnection(
-                options: HubConnectionOptions(url: "http://127.0.0.1:\(port)/entry", logger: ClientTestHub.quietLogger()))
+                options: HubConnectionOptions(
+                    url: "http://127.0.0.1:\(port)/entry", logger: ClientTestHub.quietLogger()))
             try await connection.start()
             #expect(try await connection.invoke("WhoAmI", returning: String.self) == "redirected")
             await connection.stop()
@@ -232,9 +248,11 @@ struct HubConnectionTests {
         hubOptions.protocolNames = ["json"]
         try await ClientTestHub.withServer(hubOptions: hubOptions) { port in
             let wrongPath = ClientConnection(
-                options: HubConnectionOptions(url: "http://127.0.0.1:\(port)/nothing", logger: ClientTestHub.quietLogger()))
+                options: HubConnectionOptions(
+                    url: "http://127.0.0.1:\(port)/nothing", logger: ClientTestHub.quietLogger()))
             let notFound = await #expect(throws: HubClientError.self) { try await wrongPath.start() }
-            #expect(notFound?.message.hasPrefix("Response status code does not indicate success: 404 (Not Found)") == true)
+            #expect(
+                notFound?.message.hasPrefix("Response status code does not indicate success: 404 (Not Found)") == true)
 
             let messagePack = Self.connection(port: port, ProtocolChoice.messagepack)
             let refused = await #expect(throws: HubClientError.self) { try await messagePack.start() }
@@ -248,7 +266,8 @@ struct HubConnectionTests {
         let refusing = try RefusingPort()
         let closedPort = refusing.port
         let nobody = ClientConnection(
-            options: HubConnectionOptions(url: "http://127.0.0.1:\(closedPort)/hub", logger: ClientTestHub.quietLogger()))
+            options: HubConnectionOptions(
+                url: "http://127.0.0.1:\(closedPort)/hub", logger: ClientTestHub.quietLogger()))
         let noServer = await #expect(throws: HubClientError.self) { try await nobody.start() }
         #expect(noServer?.code == .negotiationFailed)
         let badURL = ClientConnection(url: "ftp://example/hub")
@@ -280,7 +299,8 @@ struct HubConnectionTests {
         var hubOptions = HubOptions()
         hubOptions.keepAliveInterval = .seconds(120)
         try await ClientTestHub.withServer(hubOptions: hubOptions) { port in
-            let connection = Self.connection(port: port) { options in options.serverTimeout = Duration.milliseconds(300) }
+            let connection = Self.connection(port: port) { options in options.serverTimeout = Duration.milliseconds(300)
+            }
             let closed = TestEventQueue<String>()
             await connection.onClosed { error in closed.push(error.map { "\($0)" } ?? "nil") }
             try await connection.start()
@@ -296,7 +316,9 @@ struct HubConnectionTests {
         hubOptions.clientTimeoutInterval = .milliseconds(600)
         let events = TestEventQueue<String>()
         try await ClientTestHub.withServer(events: events, hubOptions: hubOptions) { port in
-            let connection = Self.connection(port: port) { options in options.keepAliveInterval = Duration.milliseconds(100) }
+            let connection = Self.connection(port: port) { options in
+                options.keepAliveInterval = Duration.milliseconds(100)
+            }
             let closed = TestEventQueue<String>()
             await connection.onClosed { error in closed.push(error.map { "\($0)" } ?? "nil") }
             try await connection.start()

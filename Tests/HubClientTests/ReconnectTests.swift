@@ -11,11 +11,14 @@ struct ReconnectTests {
     static func startNode(port: Int) async throws -> RestartableServer {
         try await RestartableServer.start(port: port) { port, onListening in
             WebNode.makeApplication(
-                options: LearningHubNodeOptions(port: port, logger: ClientTestHub.quietLogger()), onListening: onListening)
+                options: LearningHubNodeOptions(port: port, logger: ClientTestHub.quietLogger()),
+                onListening: onListening)
         }
     }
 
-    @Test("the node stops (Close with allowReconnect) and starts again on its port: the client reconnects", arguments: ProtocolChoice.allCases)
+    @Test(
+        "the node stops (Close with allowReconnect) and starts again on its port: the client reconnects",
+        arguments: ProtocolChoice.allCases)
     func reconnectAfterRestart(_ choice: ProtocolChoice) async throws {
         let first = try await Self.startNode(port: 0)
         let port = first.port
@@ -36,7 +39,9 @@ struct ReconnectTests {
         await first.stop()
         #expect(try await events.next(timeout: .seconds(20)) == "reconnecting: nil")
         #expect(await connection.state == .reconnecting)
-        let failedCall = await #expect(throws: HubClientError.self) { try await connection.invoke("BroadcastMessage", "lost") }
+        let failedCall = await #expect(throws: HubClientError.self) {
+            try await connection.invoke("BroadcastMessage", "lost")
+        }
         #expect(failedCall?.code == .notConnected)
 
         let second = try await Self.startNode(port: port)
@@ -48,7 +53,9 @@ struct ReconnectTests {
 
         // Handlers survive the reconnect, and calls work on the new connection.
         try await connection.invoke("BroadcastMessage", "back again")
-        #expect(try await events.next(timeout: .seconds(10)) == "message: User connection id: \(secondId). Message: back again")
+        #expect(
+            try await events.next(timeout: .seconds(10))
+                == "message: User connection id: \(secondId). Message: back again")
 
         await connection.stop()
         #expect(try await events.next(timeout: .seconds(10)) == "closed: nil")
@@ -78,7 +85,9 @@ struct ReconnectTests {
         let connection = ClientConnection(options: options)
         let events = TestEventQueue<String>()
         await connection.onReconnecting { _ in events.push("reconnecting") }
-        await connection.onClosed { error in events.push("closed: \((error as? HubClientError)?.code.rawValue ?? "nil")") }
+        await connection.onClosed { error in
+            events.push("closed: \((error as? HubClientError)?.code.rawValue ?? "nil")")
+        }
         try await connection.start()
         await node.stop()
         #expect(try await events.next(timeout: .seconds(20)) == "reconnecting")

@@ -33,9 +33,11 @@ extension HubConnectionSession {
             var running = 0
             for await item in work {
                 workTaken()
-                // Invocations still queued when the connection ended are dropped, not run.
-                if connection.isAborted { continue }
+                // Invocations read before the connection ended still run, as in ASP.NET Core (its
+                // dispatch loop handles what it read before it sees the end): a client that sends
+                // and then closes has its call made. Streams would have no one to stream to.
                 if item.inBackground {
+                    if connection.isAborted { continue }
                     startBackground(item, context: context)
                     continue
                 }
