@@ -40,6 +40,21 @@ extension HubConnection {
                     ending = (error, close.allowReconnect)
                     break
                 }
+                switch message {
+                case .ack(let sequenceId):
+                    acknowledged(sequenceId)
+                    continue
+                case .sequence(let sequenceId):
+                    do {
+                        try sequenceReceived(sequenceId)
+                    } catch {
+                        ending = (error, false)
+                    }
+                    continue
+                default:
+                    // A message a resend repeats is skipped.
+                    if message.isTrackable && !acceptIncoming() { continue }
+                }
                 if let action = handle(message) { actions.append(action) }
             }
         } catch {

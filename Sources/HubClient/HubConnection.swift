@@ -85,6 +85,9 @@ public actor HubConnection {
     var lastSent = ContinuousClock.now
     var timerTask: Task<Void, Never>?
     var uploads: [Int: Task<Void, Never>] = [:]
+    var stateful: StatefulReconnectState?
+    var bufferWaiters: [CheckedContinuation<Void, Never>] = []
+    var resumeTask: Task<Void, Never>?
     var nextUploadId = 0
     var reconnectTask: Task<Void, Never>?
     var logger: Logger
@@ -135,6 +138,8 @@ public actor HubConnection {
         case .connecting, .connected:
             let current = link
             state = .disconnected
+            resumeTask?.cancel()
+            resumeTask = nil
             dropLink(error: HubClientError.connectionEndedDuringCall)
             await current?.transport.close()
             await closeForGood(error: nil)
@@ -161,7 +166,7 @@ public actor HubConnection {
             let negotiated = try await HubNegotiator.negotiate(
                 url: options.url, accessToken: token, headers: options.headers,
                 tlsConfiguration: options.tlsConfiguration, eventLoopGroup: options.eventLoopGroup,
-                timeout: options.handshakeTimeout)
+                timeout: options.handshakeTimeout, useStatefulReconnect: options.useStatefulReconnect)
             guard negotiated.response.offersWebSockets(format: format) else {
                 throw HubClientError(
                     .noSupportedTransport,
@@ -178,8 +183,31 @@ public actor HubConnection {
 
         generation += 1
         let generation = self.generation
-        let transport = try await WebSocketHubTransport.connect(
-            url: webSocketURL, headers: headers, options: options,
+        let transport = try await openWebSocket(url: webSocketURL, headers: headers, generation: generation)
+        link = Link(
+            generation: generation, transport: transport,
+            decoder: HubMessageDecoder(hubProtocol: options.hubProtocol, maximumMessageSize: nil))
+        let statefulAgreed =
+            !options.skipNegotiation && options.useStatefulReconnect && negotiateResponse?.useStatefulReconnect == true
+        // Set before the handshake: messages right behind its response are already numbered.
+        stateful = statefulAgreed ? StatefulReconnectState(webSocketURL: webSocketURL, headers: headers) : nil
+        do {
+            try await handshake(generation: generation, version: statefulAgreed ? 2 : 1)
+        } catch {
+            if link?.generation == generation { link = nil }
+            stateful = nil
+            await transport.close()
+            throw error
+        }
+        startTimer(generation: generation)
+    }
+
+    /// Opens a WebSocket whose messages and end reach this connection tagged with `generation`.
+    func openWebSocket(
+        url: String, headers: [(name: String, value: String)], generation: Int
+    ) async throws(HubClientError) -> WebSocketHubTransport {
+        try await WebSocketHubTransport.connect(
+            url: url, headers: headers, options: options,
             onMessage: { [self] bytes in
                 let actions = await self.received(bytes, generation: generation)
                 for action in actions { await action() }
@@ -187,23 +215,12 @@ public actor HubConnection {
             onEnd: { [self] error in
                 await self.transportEnded(generation: generation, error: error)
             })
-        link = Link(
-            generation: generation, transport: transport,
-            decoder: HubMessageDecoder(hubProtocol: options.hubProtocol, maximumMessageSize: nil))
-        do {
-            try await handshake(generation: generation)
-        } catch {
-            if link?.generation == generation { link = nil }
-            await transport.close()
-            throw error
-        }
-        startTimer(generation: generation)
     }
 
     /// Sends the handshake request and waits for the response (bounded by the handshake timeout).
-    private func handshake(generation: Int) async throws(HubClientError) {
+    private func handshake(generation: Int, version: Int) async throws(HubClientError) {
         var request = ByteBuffer()
-        HandshakeRequest(protocolName: options.hubProtocol.name, version: 1).write(into: &request)
+        HandshakeRequest(protocolName: options.hubProtocol.name, version: version).write(into: &request)
         guard let transport = link?.transport else { throw HubClientError.connectionEndedDuringCall }
         try await transport.send(request, binary: options.hubProtocol.transferFormat == .binary)
         lastSent = .now
@@ -252,8 +269,11 @@ public actor HubConnection {
         }
     }
 
-    /// The socket ended (or the server closed, or timed out): reconnect or close.
-    func connectionLost(generation: Int, error: HubClientError?, allowReconnect: Bool) async {
+    /// The socket ended (or the server closed, or timed out): replace the socket (stateful
+    /// reconnect), reconnect, or close.
+    func connectionLost(
+        generation: Int, error: HubClientError?, allowReconnect: Bool, socketEnded: Bool = false
+    ) async {
         guard let current = link, current.generation == generation else { return }
         if !current.handshakeDone {
             dropLink(
@@ -262,12 +282,24 @@ public actor HubConnection {
             current.transport.abort()
             return
         }
+        if socketEnded, stateful != nil, state == .connected {
+            beginResume(generation: generation, error: error)
+            return
+        }
         dropLink(error: HubClientError.connectionEndedDuringCall)
         current.transport.abort()
+        await connectionLost(error: error, allowReconnect: allowReconnect)
+    }
+
+    /// After the socket and the calls waiting on it are gone: reconnect or close.
+    func connectionLost(error: HubClientError?, allowReconnect: Bool) async {
+        stateful = nil
+        wakeBufferWaiters()
         guard state == .connected else { return }
         if allowReconnect, let policy = options.reconnectPolicy {
             state = .reconnecting
-            logger.info("hub connection lost; reconnecting", metadata: ["error": "\(error.map { "\($0)" } ?? "none")"])
+            logger.info(
+                "hub connection lost; reconnecting", metadata: ["error": "\(error.map { "\($0)" } ?? "none")"])
             for handler in reconnectingHandlers { await handler(error) }
             guard state == .reconnecting else { return }
             let reason: any Error = error ?? HubClientError(.connectionClosed, "The connection was closed.")
@@ -283,8 +315,9 @@ public actor HubConnection {
         }
         await connectionLost(
             generation: generation,
-            error: reason ?? HubClientError(.connectionClosed, "The server closed the WebSocket."), allowReconnect: true
-        )
+            error: reason ?? HubClientError(.connectionClosed, "The server closed the WebSocket."),
+            allowReconnect: true,
+            socketEnded: true)
     }
 
     /// Tries again until connected or the policy gives up.
@@ -331,6 +364,8 @@ public actor HubConnection {
 
     func closeForGood(error: (any Error)?) async {
         state = .disconnected
+        stateful = nil
+        wakeBufferWaiters()
         connectionId = nil
         for handler in closedHandlers { await handler(error) }
     }
@@ -358,7 +393,11 @@ public actor HubConnection {
             if now - lastSent >= options.keepAliveInterval {
                 try? await write(.ping)
             }
-            let next = min(lastReceived + options.serverTimeout, lastSent + options.keepAliveInterval)
+            var next = min(lastReceived + options.serverTimeout, lastSent + options.keepAliveInterval)
+            if stateful != nil {
+                // Acks go out at most once a second; what arrives meanwhile does not wake this loop.
+                next = min(next, (await ackIfDue(now: now)) ?? now + Self.ackInterval)
+            }
             try? await Task.sleep(until: max(next, .now + .milliseconds(10)), clock: .continuous)
         }
     }
@@ -367,7 +406,7 @@ public actor HubConnection {
 
     /// Serializes and sends `message` on the current socket.
     func write(_ message: HubMessage) async throws(HubClientError) {
-        guard let transport = link?.transport, link?.handshakeDone == true else {
+        guard stateful?.resuming == true || (link?.handshakeDone == true) else {
             throw HubClientError(.notConnected, "Cannot send data if the connection is not in the 'Connected' State.")
         }
         let bytes: ByteBuffer
@@ -376,8 +415,24 @@ public actor HubConnection {
         } catch {
             throw HubClientError(.valueError, error.message)
         }
+        let tracked = stateful != nil && message.isTrackable
+        if tracked {
+            // Kept until acked; while the socket is being replaced, the resend will carry it.
+            guard await track(bytes) else { return }
+        } else if stateful?.resuming == true {
+            return
+        }
+        guard let transport = link?.transport else {
+            if tracked { return }
+            throw HubClientError(.notConnected, "Cannot send data if the connection is not in the 'Connected' State.")
+        }
         lastSent = .now
-        try await transport.send(bytes, binary: options.hubProtocol.transferFormat == .binary)
+        do {
+            try await transport.send(bytes, binary: options.hubProtocol.transferFormat == .binary)
+        } catch {
+            // A tracked message that did not make it out is resent on the next socket.
+            if !(tracked && stateful != nil) { throw error }
+        }
     }
 
     func makeInvocationId() -> String {

@@ -31,6 +31,13 @@ public struct HubConnectionOptions: Sendable {
     public var handshakeTimeout: Duration
     /// Whether, and when, to reconnect after the connection is lost; `nil` never reconnects.
     public var reconnectPolicy: (any HubReconnectPolicy)?
+    /// Ask for stateful reconnect (ASP.NET Core 8+): when the server agrees, a dropped WebSocket is
+    /// replaced by a new one to the same connection and nothing sent either way is lost; calls
+    /// keep waiting meanwhile. Off by default, as in the .NET client (`UseStatefulReconnect`).
+    public var useStatefulReconnect: Bool
+    /// How many bytes of sent, unacknowledged messages stateful reconnect keeps before writes wait
+    /// for the server's acks (.NET: 100 000).
+    public var statefulReconnectBufferSize: Int
     /// TLS settings for `https`/`wss` (default: the system's trust roots, hostname verified).
     public var tlsConfiguration: TLSConfiguration?
     /// The largest WebSocket message accepted from the server.
@@ -46,7 +53,8 @@ public struct HubConnectionOptions: Sendable {
         accessTokenProvider: (@Sendable () async throws -> String?)? = nil,
         headers: [(name: String, value: String)] = [], keepAliveInterval: Duration = .seconds(15),
         serverTimeout: Duration = .seconds(30), handshakeTimeout: Duration = .seconds(15),
-        reconnectPolicy: (any HubReconnectPolicy)? = nil, tlsConfiguration: TLSConfiguration? = nil,
+        reconnectPolicy: (any HubReconnectPolicy)? = nil, useStatefulReconnect: Bool = false,
+        statefulReconnectBufferSize: Int = 100_000, tlsConfiguration: TLSConfiguration? = nil,
         maximumReceiveMessageSize: Int = 16 * 1024 * 1024, logger: Logger = Logger(label: "HubClient"),
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) {
@@ -59,6 +67,8 @@ public struct HubConnectionOptions: Sendable {
         self.serverTimeout = serverTimeout
         self.handshakeTimeout = handshakeTimeout
         self.reconnectPolicy = reconnectPolicy
+        self.useStatefulReconnect = useStatefulReconnect
+        self.statefulReconnectBufferSize = statefulReconnectBufferSize
         self.tlsConfiguration = tlsConfiguration
         self.maximumReceiveMessageSize = maximumReceiveMessageSize
         self.logger = logger

@@ -68,7 +68,8 @@ public enum HubNegotiator {
     /// .NET's limit on redirects.
     static let maximumRedirects = 100
 
-    /// Negotiates with the hub at `url` and returns the final response with the URL and token to
+    /// Negotiates with the hub at `url` (asking for stateful reconnect when `useStatefulReconnect`)
+    /// and returns the final response with the URL and token to
     /// use from then on (a redirect replaces both).
     ///
     /// Throws ``HubClientError/Code-swift.enum/negotiationFailed`` on a status other than 200,
@@ -76,7 +77,8 @@ public enum HubNegotiator {
     /// redirects.
     public static func negotiate(
         url: String, accessToken: String?, headers: [(name: String, value: String)] = [],
-        tlsConfiguration: TLSConfiguration? = nil, eventLoopGroup: any EventLoopGroup, timeout: Duration
+        tlsConfiguration: TLSConfiguration? = nil, eventLoopGroup: any EventLoopGroup, timeout: Duration,
+        useStatefulReconnect: Bool = false
     ) async throws(HubClientError) -> (response: HubNegotiateResponse, url: String, accessToken: String?) {
         var url = url
         var token = accessToken
@@ -85,7 +87,8 @@ public enum HubNegotiator {
             var fields = headers
             if let token, !token.isEmpty { fields.append((name: "Authorization", value: "Bearer \(token)")) }
             let reply = try await HubHTTPClient.post(
-                parsed, target: parsed.negotiateTarget, headers: fields, tlsConfiguration: tlsConfiguration,
+                parsed, target: parsed.negotiateTarget(useStatefulReconnect: useStatefulReconnect), headers: fields,
+                tlsConfiguration: tlsConfiguration,
                 eventLoopGroup: eventLoopGroup, timeout: timeout)
             guard reply.status == 200 else {
                 let body = String(buffer: reply.body).trimmingCharacters(in: .whitespacesAndNewlines)

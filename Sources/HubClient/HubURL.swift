@@ -38,10 +38,12 @@ struct HubURL: Sendable, Equatable {
         return "\(name):\(port)"
     }
 
-    /// The negotiate request's path and query: `<path>/negotiate?<query>&negotiateVersion=1`.
-    var negotiateTarget: String {
+    /// The negotiate request's path and query: `<path>/negotiate?<query>&negotiateVersion=1`, plus
+    /// `&useStatefulReconnect=true` when asked.
+    func negotiateTarget(useStatefulReconnect: Bool = false) -> String {
         let base = path.hasSuffix("/") ? path + "negotiate" : path + "/negotiate"
-        return base + "?" + Self.joined(query, "negotiateVersion=1")
+        let target = base + "?" + Self.joined(query, "negotiateVersion=1")
+        return useStatefulReconnect ? target + "&useStatefulReconnect=true" : target
     }
 
     /// The WebSocket URL, with `id=<token>` appended when given.

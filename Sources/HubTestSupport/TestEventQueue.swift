@@ -34,6 +34,9 @@ public final class TestEventQueue<Element: Sendable>: Sendable {
         waiter?.resume(returning: element)
     }
 
+    /// Events pushed and not yet taken by ``next(timeout:)``.
+    public var queuedCount: Int { state.withLockedValue { $0.items.count } }
+
     /// The next event; throws ``TestTimeoutError`` after `timeout`.
     public func next(timeout: Duration) async throws -> Element {
         let id = state.withLockedValue { state -> Int in

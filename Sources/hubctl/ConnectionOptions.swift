@@ -35,6 +35,11 @@ struct ConnectionOptions: ParsableArguments {
     @Flag(name: .long, help: "Open the WebSocket straight at the hub URL, without negotiate (ws:// URLs work too).")
     var skipNegotiation = false
 
+    @Flag(
+        name: .long,
+        help: "Ask for stateful reconnect (ASP.NET Core 8+): a dropped WebSocket is replaced without losing messages.")
+    var statefulReconnect = false
+
     @Flag(name: .long, help: "Log the connection's life (reconnects, errors) to stderr.")
     var verbose = false
 
@@ -52,6 +57,7 @@ struct ConnectionOptions: ParsableArguments {
             options.accessTokenProvider = { token }
         }
         if reconnect { options.reconnectPolicy = DefaultHubReconnectPolicy() }
+        options.useStatefulReconnect = statefulReconnect
         return options
     }
 

@@ -309,30 +309,4 @@ struct HubConnectionTests {
                     == "Server timeout elapsed without receiving a message from the server.")
         }
     }
-
-    @Test("keep-alive Pings keep a connection the server would otherwise time out")
-    func keepAlive() async throws {
-        var hubOptions = HubOptions()
-        hubOptions.clientTimeoutInterval = .milliseconds(600)
-        let events = TestEventQueue<String>()
-        try await ClientTestHub.withServer(events: events, hubOptions: hubOptions) { port in
-            let connection = Self.connection(port: port) { options in
-                options.keepAliveInterval = Duration.milliseconds(100)
-            }
-            let closed = TestEventQueue<String>()
-            await connection.onClosed { error in closed.push(error.map { "\($0)" } ?? "nil") }
-            try await connection.start()
-            // The Forever stream runs for several client timeouts; its items (and the client's
-            // Pings) flow while the client sends nothing else.
-            var seen = 0
-            for try await _ in try await connection.stream("Forever", of: Int.self) {
-                seen += 1
-                if seen == 100 { break }
-            }
-            #expect(try await events.next(timeout: .seconds(10)) == "Forever ended")
-            #expect(try await connection.invoke("Echo", "alive", returning: String.self) == "alive")
-            await connection.stop()
-            #expect(try await closed.next(timeout: .seconds(5)) == "nil")
-        }
-    }
 }
