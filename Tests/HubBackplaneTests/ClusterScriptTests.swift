@@ -134,6 +134,13 @@ struct ClusterScriptTests {
         try await expectDelivered(
             [(onWeb, [BookScenarioTests.index]), (onAPI, [BookScenarioTests.index])], markerFrom: onWeb,
             method: "BroadcastMessage", target: "ReceiveMessage")
+        // The printed hubctl broadcast, pasted into a shell, reaches both nodes' clients.
+        let hubctlLine = try #require(output.split(separator: "\n").first { $0.contains("hubctl broadcast ") })
+        #expect(output.contains("hubctl listen http://127.0.0.1:\(web)/learningHub"))
+        let (hubctlStatus, hubctlOutput) = try await Self.run(["sh", "-c", String(hubctlLine)], timeout: .seconds(60))
+        #expect(hubctlStatus == 0, "\(hubctlOutput)")
+        #expect(try await onWeb.nextReceived("ReceiveMessage").hasSuffix("Message: hello, every node"))
+        #expect(try await onAPI.nextReceived("ReceiveMessage").hasSuffix("Message: hello, every node"))
         await onWeb.disconnect()
         await onAPI.disconnect()
 
