@@ -30,19 +30,27 @@ extension HubConnection {
         let invocationId = makeInvocationId()
         let streamIds = streams.map { _ in makeInvocationId() }
         do {
-            return try await withCheckedThrowingContinuation { (waiter: CheckedContinuation<HubValue?, any Error>) in
-                pending[invocationId] = .invocation(waiter)
-                Task { [self] in
-                    do {
-                        try await self.write(
-                            .invocation(
-                                InvocationMessage(
-                                    invocationId: invocationId, target: method, arguments: HubArguments(arguments),
-                                    streamIds: streamIds)))
-                        self.startUploads(streams, ids: streamIds)
-                    } catch {
-                        self.failCall(invocationId, error)
+            // Cancelling the calling task ends the wait (the server may still run the method).
+            return try await withTaskCancellationHandler {
+                try await withCheckedThrowingContinuation { (waiter: CheckedContinuation<HubValue?, any Error>) in
+                    pending[invocationId] = .invocation(waiter)
+                    Task { [self] in
+                        do {
+                            try await self.write(
+                                .invocation(
+                                    InvocationMessage(
+                                        invocationId: invocationId, target: method,
+                                        arguments: HubArguments(arguments), streamIds: streamIds)))
+                            self.startUploads(streams, ids: streamIds)
+                        } catch {
+                            self.failCall(invocationId, error)
+                        }
                     }
+                }
+            } onCancel: {
+                Task {
+                    await self.failCall(
+                        invocationId, HubClientError(.cancelled, "The invocation of '\(method)' was cancelled."))
                 }
             }
         } catch let error as HubClientError {

@@ -130,30 +130,36 @@ extension HubConnection {
                 }
             }
         }
-        // A client result: the server waits for exactly one answer.
-        let resultHandlers = registered.compactMap { entry -> (@Sendable (HubArguments) async throws -> HubValue)? in
-            if case .result(let run) = entry.handler { return run }
-            return nil
-        }
+        // A client result: every handler runs (as in the JavaScript client); exactly one must
+        // give the answer.
         return { [self] in
             // Its own task, so the handler may call the server and get the reply.
-            Task { await self.answer(invocationId: invocationId, arguments: arguments, with: resultHandlers) }
+            Task {
+                await self.answer(invocationId: invocationId, arguments: arguments, with: registered.map { $0.handler })
+            }
         }
     }
 
-    private func answer(
-        invocationId: String, arguments: HubArguments,
-        with resultHandlers: [@Sendable (HubArguments) async throws -> HubValue]
-    ) async {
-        let outcome: CompletionMessage.Outcome
-        if resultHandlers.count > 1 {
-            outcome = .error("Client provided multiple results.")
-        } else if let run = resultHandlers.first {
+    private func answer(invocationId: String, arguments: HubArguments, with handlers: [Handler]) async {
+        var results: [HubValue] = []
+        var failure: String?
+        for handler in handlers {
             do {
-                outcome = .result(try await run(arguments))
+                switch handler {
+                case .plain(let run): try await run(arguments)
+                case .result(let run): results.append(try await run(arguments))
+                }
             } catch {
-                outcome = .error("\(error)")
+                failure = failure ?? "\(error)"
             }
+        }
+        let outcome: CompletionMessage.Outcome
+        if let failure {
+            outcome = .error(failure)
+        } else if results.count > 1 {
+            outcome = .error("Client provided multiple results.")
+        } else if let result = results.first {
+            outcome = .result(result)
         } else {
             outcome = .error("Client didn't provide a result.")
         }

@@ -9,6 +9,9 @@ struct StatefulReconnectState {
     /// Where the WebSocket reconnects to (the same `?id=`), with the same headers.
     var webSocketURL: String
     var headers: [(name: String, value: String)]
+    /// Whether the bearer token came from the access token provider (asked again on each resume)
+    /// rather than from a negotiate redirect.
+    var tokenFromProvider: Bool
     /// Sent trackable messages not yet acked, oldest first.
     var buffer: [(id: Int64, bytes: ByteBuffer)] = []
     var bufferedBytes = 0
@@ -35,18 +38,19 @@ extension HubConnection {
     /// Attempts to replace a dropped socket, within the server's disconnect timeout (15 s).
     static let resumeDelays: [Duration] = [.zero, .milliseconds(250), .seconds(1), .seconds(2), .seconds(4)]
 
-    /// Numbers a trackable message for sending and keeps it until acked; waits while the buffer is
-    /// full. Returns `false` when the message must not go out now (the socket is being replaced;
-    /// the resend after the reconnect carries it).
-    func track(_ bytes: ByteBuffer) async -> Bool {
+    /// Waits while the buffer of unacked messages is full (acks make room).
+    func waitForBufferSpace() async {
         while let state = stateful, state.bufferedBytes >= options.statefulReconnectBufferSize {
             await withCheckedContinuation { bufferWaiters.append($0) }
         }
-        guard stateful != nil else { return true }
+    }
+
+    /// Numbers a trackable message for sending and keeps it until acked.
+    func track(_ bytes: ByteBuffer) {
+        guard stateful != nil else { return }
         stateful!.totalSent += 1
         stateful!.buffer.append((id: stateful!.totalSent, bytes: bytes))
         stateful!.bufferedBytes += bytes.readableBytes
-        return !stateful!.resuming
     }
 
     /// An Ack from the server: drop what it has.
@@ -104,6 +108,8 @@ extension HubConnection {
         timerTask = nil
         current.transport.abort()
         stateful?.resuming = true
+        // A resume already running (this socket was its own replacement) tries again by itself.
+        guard resumeTask == nil else { return }
         logger.info(
             "WebSocket lost; reconnecting it statefully", metadata: ["error": "\(error.map { "\($0)" } ?? "none")"])
         resumeTask = Task { [self] in await self.resume(after: error) }
@@ -121,13 +127,20 @@ extension HubConnection {
                     return
                 }
             }
-            guard state == .connected, let target = stateful, target.resuming else { return }
+            guard state == .connected, !Task.isCancelled, var target = stateful, target.resuming else { return }
+            generation += 1
+            let generation = self.generation
             do {
-                generation += 1
-                let generation = self.generation
+                if target.tokenFromProvider, let provider = options.accessTokenProvider {
+                    // A token that expired since the first connect is replaced.
+                    if let token = try? await provider(), !token.isEmpty {
+                        target.headers.removeAll { $0.name == "Authorization" }
+                        target.headers.append((name: "Authorization", value: "Bearer \(token)"))
+                    }
+                }
                 let transport = try await openWebSocket(
                     url: target.webSocketURL, headers: target.headers, generation: generation)
-                guard state == .connected, stateful?.resuming == true else {
+                guard state == .connected, stateful?.resuming == true, !Task.isCancelled else {
                     await transport.close()
                     return
                 }
@@ -136,11 +149,13 @@ extension HubConnection {
                     decoder: HubMessageDecoder(hubProtocol: options.hubProtocol, maximumMessageSize: nil))
                 resumed.handshakeDone = true
                 link = resumed
-                resumeTask = nil
+                // Only now is anything read: the server's Sequence and resend come first.
+                transport.startReading()
                 startTimer(generation: generation)
-                // Sequence, then every unacked message, oldest first. Messages written meanwhile
-                // only join the buffer (`resuming` is still set), so this loop sends them too, in
-                // order, and new writes go straight out only once it has caught up.
+                // Sequence, then every unacked message, oldest first, holding the write turn so
+                // that nothing new overtakes the resend; writes meanwhile join the buffer.
+                await takeWriteTurn()
+                defer { endWriteTurn() }
                 let binary = options.hubProtocol.transferFormat == .binary
                 try await transport.send(
                     try options.hubProtocol.serialize(.sequence(sequenceId: stateful!.firstUnacked)), binary: binary)
@@ -149,17 +164,23 @@ extension HubConnection {
                     try await transport.send(next.bytes, binary: binary)
                     sentUpTo = next.id
                 }
-                guard link?.generation == generation else { return }
-                stateful?.resuming = false
+                guard link?.generation == generation, stateful != nil else { continue }
+                stateful!.resuming = false
                 lastSent = .now
+                resumeTask = nil
                 logger.info("WebSocket reconnected statefully")
                 return
             } catch {
                 lastError = (error as? HubClientError) ?? HubClientError(.protocolError, "\(error)")
+                if let failed = link, failed.generation == generation {
+                    link = nil
+                    timerTask?.cancel()
+                    failed.transport.abort()
+                }
                 logger.debug("stateful reconnect attempt failed", metadata: ["error": "\(error)"])
             }
         }
-        guard state == .connected, stateful?.resuming == true else { return }
+        guard state == .connected, stateful?.resuming == true, !Task.isCancelled else { return }
         // The server no longer has the connection: it is lost, as without stateful reconnect.
         resumeTask = nil
         dropLink(error: HubClientError.connectionEndedDuringCall)

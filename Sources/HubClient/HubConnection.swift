@@ -90,6 +90,8 @@ public actor HubConnection {
     var resumeTask: Task<Void, Never>?
     var nextUploadId = 0
     var reconnectTask: Task<Void, Never>?
+    var writing = false
+    var writeWaiters: [CheckedContinuation<Void, Never>] = []
     var logger: Logger
 
     /// A connection with these options; nothing happens until ``start()``.
@@ -109,7 +111,8 @@ public actor HubConnection {
     ///
     /// Throws ``HubClientError`` with what failed: the URL, negotiate (the server's status or
     /// error text), no usable transport, the WebSocket, or the handshake (the server's text,
-    /// such as `The protocol 'x' is not supported.`). Only a disconnected connection can start.
+    /// such as `The protocol 'x' is not supported.`). Only a disconnected connection can start;
+    /// ``stop()`` while starting makes this throw.
     public func start() async throws(HubClientError) {
         guard state == .disconnected else {
             throw HubClientError(
@@ -117,9 +120,9 @@ public actor HubConnection {
         }
         state = .connecting
         do {
-            try await connect()
+            try await connect(while: .connecting)
         } catch {
-            state = .disconnected
+            if state == .connecting { state = .disconnected }
             throw error
         }
         state = .connected
@@ -128,26 +131,31 @@ public actor HubConnection {
     /// Closes the connection (or ends reconnecting); calls still waiting fail with
     /// ``HubClientError/connectionEndedDuringCall``, and the `onClosed` handlers run with `nil`.
     public func stop() async {
-        switch state {
-        case .disconnected:
-            return
-        case .reconnecting:
-            reconnectTask?.cancel()
-            reconnectTask = nil
-            await closeForGood(error: nil)
-        case .connecting, .connected:
-            let current = link
-            state = .disconnected
-            resumeTask?.cancel()
-            resumeTask = nil
-            dropLink(error: HubClientError.connectionEndedDuringCall)
-            await current?.transport.close()
-            await closeForGood(error: nil)
+        guard state != .disconnected else { return }
+        let current = link
+        reconnectTask?.cancel()
+        reconnectTask = nil
+        resumeTask?.cancel()
+        resumeTask = nil
+        dropLink(error: HubClientError.connectionEndedDuringCall)
+        // The state is reset before the close handshake's await, so a start() meanwhile is not
+        // undone by it.
+        resetToDisconnected()
+        await current?.transport.close()
+        for handler in closedHandlers { await handler(nil) }
+    }
+
+    /// Whether a connect made while in `expected` should go on (stop() or another start may have
+    /// happened during an await).
+    private func stillWanted(_ expected: State) throws(HubClientError) {
+        guard state == expected, !Task.isCancelled else {
+            throw HubClientError(.cancelled, "The connection was stopped before it was established.")
         }
     }
 
-    /// One connect: token, negotiate (unless skipped), WebSocket, handshake.
-    func connect() async throws(HubClientError) {
+    /// One connect: token, negotiate (unless skipped), WebSocket, handshake. `expected` is the
+    /// state the caller is in; if it changes during an await, the attempt is abandoned.
+    func connect(while expected: State) async throws(HubClientError) {
         var token: String?
         if let provider = options.accessTokenProvider {
             do {
@@ -155,26 +163,26 @@ public actor HubConnection {
             } catch {
                 throw HubClientError(.negotiationFailed, "The access token provider failed: \(error)")
             }
+            try stillWanted(expected)
         }
         let webSocketURL: String
         let format = options.hubProtocol.transferFormat == .binary ? "Binary" : "Text"
+        var response: HubNegotiateResponse?
         if options.skipNegotiation {
             webSocketURL = try HubURL(options.url).webSocketURL(connectionToken: nil)
-            negotiateResponse = nil
-            connectionId = nil
         } else {
             let negotiated = try await HubNegotiator.negotiate(
                 url: options.url, accessToken: token, headers: options.headers,
                 tlsConfiguration: options.tlsConfiguration, eventLoopGroup: options.eventLoopGroup,
                 timeout: options.handshakeTimeout, useStatefulReconnect: options.useStatefulReconnect)
+            try stillWanted(expected)
             guard negotiated.response.offersWebSockets(format: format) else {
                 throw HubClientError(
                     .noSupportedTransport,
                     "Unable to connect to the server with any of the available transports. (WebSockets with the '\(format)' transfer format is not offered.)"
                 )
             }
-            negotiateResponse = negotiated.response
-            connectionId = negotiated.response.connectionId
+            response = negotiated.response
             token = negotiated.accessToken
             webSocketURL = try HubURL(negotiated.url).webSocketURL(connectionToken: negotiated.response.idForRequests)
         }
@@ -184,36 +192,59 @@ public actor HubConnection {
         generation += 1
         let generation = self.generation
         let transport = try await openWebSocket(url: webSocketURL, headers: headers, generation: generation)
+        do {
+            try stillWanted(expected)
+        } catch {
+            await transport.close()
+            throw error
+        }
+        // A link left by an abandoned attempt is ended, never silently replaced.
+        if let stale = link {
+            stale.handshakeWaiter?.resume(throwing: HubClientError(.cancelled, "Another connect replaced this one."))
+            stale.transport.abort()
+        }
         link = Link(
             generation: generation, transport: transport,
             decoder: HubMessageDecoder(hubProtocol: options.hubProtocol, maximumMessageSize: nil))
-        let statefulAgreed =
-            !options.skipNegotiation && options.useStatefulReconnect && negotiateResponse?.useStatefulReconnect == true
+        negotiateResponse = response
+        connectionId = response?.connectionId
+        let statefulAgreed = options.useStatefulReconnect && response?.useStatefulReconnect == true
         // Set before the handshake: messages right behind its response are already numbered.
-        stateful = statefulAgreed ? StatefulReconnectState(webSocketURL: webSocketURL, headers: headers) : nil
+        stateful =
+            statefulAgreed
+            ? StatefulReconnectState(
+                webSocketURL: webSocketURL, headers: headers,
+                tokenFromProvider: options.accessTokenProvider != nil && response?.url == nil)
+            : nil
         do {
             try await handshake(generation: generation, version: statefulAgreed ? 2 : 1)
+            try stillWanted(expected)
         } catch {
-            if link?.generation == generation { link = nil }
-            stateful = nil
+            if link?.generation == generation {
+                link = nil
+                stateful = nil
+            }
             await transport.close()
             throw error
         }
         startTimer(generation: generation)
     }
 
-    /// Opens a WebSocket whose messages and end reach this connection tagged with `generation`.
+    /// Opens a WebSocket whose messages and end reach this connection tagged with `generation`
+    /// (once ``WebSocketHubTransport/startReading()`` is called).
     func openWebSocket(
         url: String, headers: [(name: String, value: String)], generation: Int
     ) async throws(HubClientError) -> WebSocketHubTransport {
         try await WebSocketHubTransport.connect(
-            url: url, headers: headers, options: options,
+            url: url, headers: headers, options: options, timeout: options.handshakeTimeout,
             onMessage: { [self] bytes in
                 let actions = await self.received(bytes, generation: generation)
                 for action in actions { await action() }
             },
             onEnd: { [self] error in
-                await self.transportEnded(generation: generation, error: error)
+                // Not on the transport's own task, which abort() cancels: the onClosed and
+                // onReconnecting handlers must not run cancelled.
+                Task { await self.transportEnded(generation: generation, error: error) }
             })
     }
 
@@ -222,8 +253,7 @@ public actor HubConnection {
         var request = ByteBuffer()
         HandshakeRequest(protocolName: options.hubProtocol.name, version: version).write(into: &request)
         guard let transport = link?.transport else { throw HubClientError.connectionEndedDuringCall }
-        try await transport.send(request, binary: options.hubProtocol.transferFormat == .binary)
-        lastSent = .now
+        let binary = options.hubProtocol.transferFormat == .binary
         let timeout = options.handshakeTimeout
         let timer = Task { [self] in
             try? await Task.sleep(for: timeout)
@@ -233,12 +263,23 @@ public actor HubConnection {
         }
         defer { timer.cancel() }
         do {
+            // The waiter is in place before the request goes out and before anything is read.
             try await withCheckedThrowingContinuation { (waiter: CheckedContinuation<Void, any Error>) in
-                guard link?.generation == generation, link?.handshakeDone == false else {
+                guard link?.generation == generation else {
                     waiter.resume(throwing: HubClientError.connectionEndedDuringCall)
                     return
                 }
                 link?.handshakeWaiter = waiter
+                transport.startReading()
+                Task { [self] in
+                    do {
+                        try await transport.send(request, binary: binary)
+                        self.handshakeSent()
+                    } catch {
+                        self.failHandshake(
+                            generation: generation, HubClientError(.handshakeFailed, "\(error)"))
+                    }
+                }
             }
         } catch let error as HubClientError {
             throw error
@@ -247,18 +288,23 @@ public actor HubConnection {
         }
     }
 
+    private func handshakeSent() {
+        lastSent = .now
+    }
+
     func failHandshake(generation: Int, _ error: HubClientError) {
         guard link?.generation == generation, let waiter = link?.handshakeWaiter else { return }
         link?.handshakeWaiter = nil
         waiter.resume(throwing: error)
     }
 
-    /// Fails every waiting call, forgets the socket and stops the timer.
+    /// Fails every waiting call and upload, forgets the socket and stops the timer.
     func dropLink(error: HubClientError) {
         if let waiter = link?.handshakeWaiter { waiter.resume(throwing: error) }
         link = nil
         timerTask?.cancel()
         timerTask = nil
+        for task in uploads.values { task.cancel() }
         let calls = pending
         pending = [:]
         for (_, call) in calls {
@@ -276,9 +322,10 @@ public actor HubConnection {
     ) async {
         guard let current = link, current.generation == generation else { return }
         if !current.handshakeDone {
-            dropLink(
-                error: error
-                    ?? HubClientError(.handshakeFailed, "The server closed the connection during the handshake."))
+            let reason = error.map { ": \($0.message)" } ?? "."
+            failHandshake(
+                generation: generation,
+                HubClientError(.handshakeFailed, "The server closed the connection during the handshake\(reason)"))
             current.transport.abort()
             return
         }
@@ -288,22 +335,22 @@ public actor HubConnection {
         }
         dropLink(error: HubClientError.connectionEndedDuringCall)
         current.transport.abort()
-        await connectionLost(error: error, allowReconnect: allowReconnect)
+        // The rest (the user's handlers among it) runs in a task of its own: this one may be the
+        // transport's or the timer's, which are being cancelled.
+        Task { await self.connectionLost(error: error, allowReconnect: allowReconnect) }
     }
 
     /// After the socket and the calls waiting on it are gone: reconnect or close.
     func connectionLost(error: HubClientError?, allowReconnect: Bool) async {
+        guard state == .connected else { return }
         stateful = nil
         wakeBufferWaiters()
-        guard state == .connected else { return }
         if allowReconnect, let policy = options.reconnectPolicy {
             state = .reconnecting
             logger.info(
                 "hub connection lost; reconnecting", metadata: ["error": "\(error.map { "\($0)" } ?? "none")"])
-            for handler in reconnectingHandlers { await handler(error) }
-            guard state == .reconnecting else { return }
             let reason: any Error = error ?? HubClientError(.connectionClosed, "The connection was closed.")
-            reconnectTask = Task { [self] in await self.reconnect(policy: policy, reason: reason) }
+            reconnectTask = Task { [self] in await self.reconnect(policy: policy, reason: reason, lost: error) }
         } else {
             await closeForGood(error: error)
         }
@@ -320,12 +367,13 @@ public actor HubConnection {
             socketEnded: true)
     }
 
-    /// Tries again until connected or the policy gives up.
-    func reconnect(policy: any HubReconnectPolicy, reason: any Error) async {
+    /// Tells the `onReconnecting` handlers, then tries again until connected or the policy gives up.
+    func reconnect(policy: any HubReconnectPolicy, reason: any Error, lost: HubClientError?) async {
+        for handler in reconnectingHandlers { await handler(lost) }
         let began = ContinuousClock.now
         var attempts = 0
         var reason = reason
-        while state == .reconnecting {
+        while state == .reconnecting, !Task.isCancelled {
             let context = HubRetryContext(
                 previousRetryCount: attempts, elapsedTime: .now - began, retryReason: reason)
             guard let delay = policy.nextRetryDelay(context) else { break }
@@ -338,35 +386,34 @@ public actor HubConnection {
             }
             guard state == .reconnecting, !Task.isCancelled else { return }
             do {
-                try await connect()
-                guard state == .reconnecting else {
-                    // stop() ran while connecting.
-                    let current = link
-                    dropLink(error: HubClientError.connectionEndedDuringCall)
-                    await current?.transport.close()
-                    return
-                }
+                try await connect(while: .reconnecting)
                 state = .connected
                 reconnectTask = nil
                 logger.info("hub connection reconnected", metadata: ["connectionId": "\(connectionId ?? "-")"])
                 for handler in reconnectedHandlers { await handler(connectionId) }
                 return
             } catch {
+                guard state == .reconnecting, !Task.isCancelled else { return }
                 attempts += 1
                 reason = error
                 logger.debug("reconnect attempt failed", metadata: ["attempt": "\(attempts)", "error": "\(error)"])
             }
         }
-        guard state == .reconnecting else { return }
+        guard state == .reconnecting, !Task.isCancelled else { return }
         reconnectTask = nil
         await closeForGood(error: reason)
     }
 
-    func closeForGood(error: (any Error)?) async {
+    /// Disconnected, with nothing of the last connection left.
+    private func resetToDisconnected() {
         state = .disconnected
+        connectionId = nil
         stateful = nil
         wakeBufferWaiters()
-        connectionId = nil
+    }
+
+    func closeForGood(error: (any Error)?) async {
+        resetToDisconnected()
         for handler in closedHandlers { await handler(error) }
     }
 
@@ -396,7 +443,7 @@ public actor HubConnection {
             var next = min(lastReceived + options.serverTimeout, lastSent + options.keepAliveInterval)
             if stateful != nil {
                 // Acks go out at most once a second; what arrives meanwhile does not wake this loop.
-                next = min(next, (await ackIfDue(now: now)) ?? now + Self.ackInterval)
+                next = min(next, (await ackIfDue(now: .now)) ?? .now + Self.ackInterval)
             }
             try? await Task.sleep(until: max(next, .now + .milliseconds(10)), clock: .continuous)
         }
@@ -404,11 +451,13 @@ public actor HubConnection {
 
     // MARK: Writing
 
-    /// Serializes and sends `message` on the current socket.
+    /// Serializes and sends `message` on the current socket, one write at a time (the order
+    /// calls reach the socket is the order they were numbered in, which stateful reconnect's
+    /// acks count on).
     func write(_ message: HubMessage) async throws(HubClientError) {
-        guard stateful?.resuming == true || (link?.handshakeDone == true) else {
-            throw HubClientError(.notConnected, "Cannot send data if the connection is not in the 'Connected' State.")
-        }
+        let notConnected = HubClientError(
+            .notConnected, "Cannot send data if the connection is not in the 'Connected' State.")
+        guard stateful?.resuming == true || link?.handshakeDone == true else { throw notConnected }
         let bytes: ByteBuffer
         do {
             bytes = try options.hubProtocol.serialize(message)
@@ -416,16 +465,21 @@ public actor HubConnection {
             throw HubClientError(.valueError, error.message)
         }
         let tracked = stateful != nil && message.isTrackable
+        // Waiting for room in the buffer happens before taking the write turn, so a resend after
+        // a dropped socket (which needs the turn) is never stuck behind it.
+        if tracked { await waitForBufferSpace() }
+        await takeWriteTurn()
+        defer { endWriteTurn() }
         if tracked {
-            // Kept until acked; while the socket is being replaced, the resend will carry it.
-            guard await track(bytes) else { return }
+            // Lost while waiting: stateful reconnect is over and the message was never numbered.
+            guard stateful != nil else { throw notConnected }
+            track(bytes)
+            // While the socket is being replaced, the resend will carry it.
+            if stateful!.resuming { return }
         } else if stateful?.resuming == true {
             return
         }
-        guard let transport = link?.transport else {
-            if tracked { return }
-            throw HubClientError(.notConnected, "Cannot send data if the connection is not in the 'Connected' State.")
-        }
+        guard let transport = link?.transport, link?.handshakeDone == true else { throw notConnected }
         lastSent = .now
         do {
             try await transport.send(bytes, binary: options.hubProtocol.transferFormat == .binary)
@@ -433,6 +487,17 @@ public actor HubConnection {
             // A tracked message that did not make it out is resent on the next socket.
             if !(tracked && stateful != nil) { throw error }
         }
+    }
+
+    /// Waits until no other write is in progress, then holds the turn.
+    func takeWriteTurn() async {
+        while writing { await withCheckedContinuation { writeWaiters.append($0) } }
+        writing = true
+    }
+
+    func endWriteTurn() {
+        writing = false
+        if !writeWaiters.isEmpty { writeWaiters.removeFirst().resume() }
     }
 
     func makeInvocationId() -> String {

@@ -48,7 +48,7 @@ enum HubHTTPClient {
                 throw error
             }
             let deadline = eventLoop.scheduleTask(in: TimeAmount(timeout)) {
-                promise.fail(HubClientError(.timedOut, "The negotiate request timed out."))
+                promise.fail(HubClientError(.negotiationFailed, "The negotiate request timed out after \(timeout)."))
                 channel.close(promise: nil)
             }
             var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: target)

@@ -107,7 +107,8 @@ public enum HubNegotiator {
             if let error = response.error { throw HubClientError(.negotiationFailed, error) }
             if let redirect = response.url {
                 url = redirect
-                token = response.accessToken
+                // A redirect without a token keeps the one in use (as the .NET and JS clients).
+                token = response.accessToken ?? token
                 continue
             }
             guard response.idForRequests != nil else {

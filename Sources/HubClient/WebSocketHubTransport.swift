@@ -11,19 +11,29 @@ import WSClient
 final class WebSocketHubTransport: Sendable {
     private let outbound: WebSocketOutboundWriter
     private let task: Task<Void, Never>
+    private let readGate: AsyncStream<Void>.Continuation
 
-    private init(outbound: WebSocketOutboundWriter, task: Task<Void, Never>) {
+    private init(outbound: WebSocketOutboundWriter, task: Task<Void, Never>, readGate: AsyncStream<Void>.Continuation) {
         self.outbound = outbound
         self.task = task
+        self.readGate = readGate
     }
 
-    /// Opens the WebSocket at `url`; returns once the upgrade succeeded.
+    /// Starts handing messages to `onMessage`. Until then what arrives waits in the socket, so
+    /// the owner can get ready for it (a server may write right after the upgrade).
+    func startReading() {
+        readGate.finish()
+    }
+
+    /// Opens the WebSocket at `url`; returns once the upgrade succeeded, or throws when it fails or
+    /// takes longer than `timeout`.
     ///
-    /// `onMessage` gets every message's bytes, one at a time (the next is read once it returns);
+    /// After ``startReading()``, `onMessage` gets every message's bytes, one at a time (the next is
+    /// read once it returns);
     /// `onEnd` is called once when the socket ends, with the error that ended it (`nil` for a
     /// close handshake).
     static func connect(
-        url: String, headers: [(name: String, value: String)], options: HubConnectionOptions,
+        url: String, headers: [(name: String, value: String)], options: HubConnectionOptions, timeout: Duration,
         onMessage: @escaping @Sendable (ByteBuffer) async -> Void,
         onEnd: @escaping @Sendable ((any Error)?) async -> Void
     ) async throws(HubClientError) -> WebSocketHubTransport {
@@ -34,6 +44,7 @@ final class WebSocketHubTransport: Sendable {
             configuration.additionalHeaders.append(HTTPField(name: fieldName, value: value))
         }
         let (opened, openedContinuation) = AsyncThrowingStream<WebSocketOutboundWriter, any Error>.makeStream()
+        let (gate, readGate) = AsyncStream<Void>.makeStream()
         let maximumSize = options.maximumReceiveMessageSize
         let tls = options.tlsConfiguration
         let group = options.eventLoopGroup
@@ -46,6 +57,7 @@ final class WebSocketHubTransport: Sendable {
                     logger: logger
                 ) { inbound, outbound, _ in
                     openedContinuation.yield(outbound)
+                    for await _ in gate {}
                     for try await message in inbound.messages(maxSize: maximumSize) {
                         switch message {
                         case .text(let text): await onMessage(ByteBuffer(string: text))
@@ -59,12 +71,19 @@ final class WebSocketHubTransport: Sendable {
             openedContinuation.finish(throwing: failure ?? CancellationError())
             await onEnd(failure)
         }
+        // The upgrade is bounded here, whether or not the socket notices the task's cancellation.
+        let watchdog = Task {
+            try await Task.sleep(for: timeout)
+            openedContinuation.finish(throwing: HubClientError(.timedOut, "timed out after \(timeout)"))
+        }
+        defer { watchdog.cancel() }
         do {
             var iterator = opened.makeAsyncIterator()
             guard let outbound = try await iterator.next() else { throw CancellationError() }
-            return WebSocketHubTransport(outbound: outbound, task: task)
+            return WebSocketHubTransport(outbound: outbound, task: task, readGate: readGate)
         } catch {
             task.cancel()
+            readGate.finish()
             throw HubClientError(
                 .transportFailed, "Unable to connect to the server with WebSockets: \(describe(error)).")
         }
@@ -86,6 +105,7 @@ final class WebSocketHubTransport: Sendable {
     /// Starts the close handshake and waits until the socket has ended (at most the close
     /// timeout; then the socket is torn down).
     func close() async {
+        readGate.finish()
         try? await outbound.close(.normalClosure, reason: nil)
         let task = self.task
         let watchdog = Task {
@@ -98,10 +118,12 @@ final class WebSocketHubTransport: Sendable {
 
     /// Tears the socket down without a close handshake.
     func abort() {
+        readGate.finish()
         task.cancel()
     }
 
     static func describe(_ error: any Error) -> String {
+        if let error = error as? HubClientError { return error.message }
         if let error = error as? WebSocketClientError { return error.description }
         return describeConnectError(error)
     }

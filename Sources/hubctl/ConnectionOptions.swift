@@ -3,6 +3,7 @@ import Foundation
 import HubClient
 import HubProtocol
 import Logging
+import Synchronization
 
 /// The wire protocol chosen with `--protocol`.
 enum ProtocolOption: String, ExpressibleByArgument, CaseIterable {
@@ -44,7 +45,9 @@ struct ConnectionOptions: ParsableArguments {
     var verbose = false
 
     func validate() throws {
-        if let timeout, timeout <= 0 { throw ValidationError("--timeout must be a positive number of seconds.") }
+        if let timeout, !(timeout > 0 && timeout <= 1_000_000) {
+            throw ValidationError("--timeout must be a number of seconds above 0 (and at most 1000000).")
+        }
     }
 
     /// The connection options for `url`; `reconnect` turns on the default reconnect policy.
@@ -131,7 +134,7 @@ func withConnection(
     let connection = HubConnection(options: options.connectionOptions(url: url, reconnect: reconnect))
     await configure(connection)
     do {
-        try await withTimeout(deadline) {
+        try await withTimeout(deadline, onTimeout: { await connection.stop() }) {
             try await connection.start()
             try await body(connection)
         }
@@ -152,20 +155,39 @@ struct TimedOut: Error {
     let after: Duration
 }
 
-/// Runs `body`, throwing ``TimedOut`` when `limit` passes first (`nil`: no limit).
-func withTimeout(_ limit: Duration?, _ body: @escaping @Sendable () async throws -> Void) async throws {
+/// Runs `body`, throwing ``TimedOut`` when `limit` passes first (`nil`: no limit); `onTimeout`
+/// runs then, to end whatever `body` waits for.
+func withTimeout(
+    _ limit: Duration?, onTimeout: @escaping @Sendable () async -> Void,
+    _ body: @escaping @Sendable () async throws -> Void
+) async throws {
     guard let limit else { return try await body() }
-    try await withThrowingTaskGroup(of: Bool.self) { group in
-        group.addTask {
-            try await body()
-            return true
+    let expired = OnceFlag()
+    do {
+        try await withThrowingTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                try await body()
+                return true
+            }
+            group.addTask {
+                try await Task.sleep(for: limit)
+                expired.set()
+                await onTimeout()
+                return false
+            }
+            _ = try await group.next()
+            group.cancelAll()
         }
-        group.addTask {
-            try await Task.sleep(for: limit)
-            return false
-        }
-        let finished = try await group.next() ?? false
-        group.cancelAll()
-        if !finished { throw TimedOut(after: limit) }
+    } catch  where expired.isSet {
+        // What `onTimeout` ended failed `body`; the timeout is the reason.
     }
+    if expired.isSet { throw TimedOut(after: limit) }
+}
+
+/// A flag set once, from any task.
+final class OnceFlag: Sendable {
+    private let value = Mutex(false)
+
+    func set() { value.withLock { $0 = true } }
+    var isSet: Bool { value.withLock { $0 } }
 }

@@ -40,12 +40,14 @@ struct GroupCommand: AsyncParsableCommand {
         func run() async throws {
             let group = target.group
             let count = count
+            let listener = ListenEvents()
             do {
-                try await withConnection(url: target.url, options: options, deadline: options.deadline(default: nil)) {
-                    connection in
-                    let events = await listenEvents(connection, methods: [receiveMessage], prefixed: false)
+                try await withConnection(
+                    url: target.url, options: options, deadline: options.deadline(default: nil),
+                    configure: { await listener.register(on: $0, methods: [receiveMessage], prefixed: false) }
+                ) { connection in
                     try await connection.invoke("AddUserToGroup", group)
-                    try await printEvents(events, count: count)
+                    try await printEvents(listener.events, count: count)
                 }
             } catch let exit as ExitCode where exit == ExitCode(Outcome.timedOut) && count == nil {
                 return
@@ -67,13 +69,13 @@ struct GroupCommand: AsyncParsableCommand {
 
         func run() async throws {
             let group = target.group
+            let listener = ListenEvents()
             try await withConnection(
-                url: target.url, options: options, deadline: options.deadline(default: .seconds(30))
-            ) {
-                connection in
-                let events = await listenEvents(connection, methods: [receiveMessage], prefixed: false)
+                url: target.url, options: options, deadline: options.deadline(default: .seconds(30)),
+                configure: { await listener.register(on: $0, methods: [receiveMessage], prefixed: false) }
+            ) { connection in
                 try await connection.invoke("RemoveUserFromGroup", group)
-                try await printEvents(events, count: 1)
+                try await printEvents(listener.events, count: 1)
             }
         }
     }

@@ -14,23 +14,33 @@ enum ListenEvent: Sendable {
     case closed((any Error)?)
 }
 
-/// Registers printing handlers for `methods` and returns the events as they come.
-func listenEvents(
-    _ connection: HubConnection, methods: [String], prefixed: Bool
-) async -> AsyncStream<ListenEvent> {
-    let (events, sink) = AsyncStream<ListenEvent>.makeStream()
-    for method in methods {
-        await connection.on(
-            method,
-            handler: { arguments in
-                let text = display(arguments)
-                sink.yield(.message(prefixed ? "\(method): \(text)" : text))
-            })
+/// Where a listening command's events go: messages, reconnects and the close.
+struct ListenEvents: Sendable {
+    let events: AsyncStream<ListenEvent>
+    private let sink: AsyncStream<ListenEvent>.Continuation
+
+    init() {
+        (events, sink) = AsyncStream<ListenEvent>.makeStream()
     }
-    await connection.onReconnecting { error in sink.yield(.reconnecting(error.map { "\($0)" } ?? "the server closed")) }
-    await connection.onReconnected { _ in sink.yield(.reconnected) }
-    await connection.onClosed { error in sink.yield(.closed(error)) }
-    return events
+
+    /// Registers the handlers; call it before `start()` so nothing sent right after the
+    /// handshake is missed.
+    func register(on connection: HubConnection, methods: [String], prefixed: Bool) async {
+        let sink = self.sink
+        for method in methods {
+            await connection.on(
+                method,
+                handler: { arguments in
+                    let text = display(arguments)
+                    sink.yield(.message(prefixed ? "\(method): \(text)" : text))
+                })
+        }
+        await connection.onReconnecting { error in
+            sink.yield(.reconnecting(error.map { "\($0)" } ?? "the server closed"))
+        }
+        await connection.onReconnected { _ in sink.yield(.reconnected) }
+        await connection.onClosed { error in sink.yield(.closed(error)) }
+    }
 }
 
 /// Prints events until `count` messages were printed (`nil`: until closed); throws when the
@@ -49,7 +59,9 @@ func printEvents(_ events: AsyncStream<ListenEvent>, count: Int?) async throws {
         case .reconnected:
             complain("reconnected")
         case .closed(let error):
-            throw (error as? HubClientError) ?? HubClientError(.connectionClosed, "The server closed the connection.")
+            // Lost, even when the last reconnect attempt failed to connect (exit 5, not 3).
+            let text = (error as? HubClientError)?.message ?? error.map { "\($0)" }
+            throw HubClientError(.connectionClosed, text ?? "The server closed the connection.")
         }
     }
 }
@@ -85,11 +97,13 @@ struct ListenCommand: AsyncParsableCommand {
         let count = count
         let announce = announce
         let prefixed = methods.count > 1
+        let listener = ListenEvents()
         do {
             try await withConnection(
-                url: url, options: options, reconnect: true, deadline: options.deadline(default: nil)
+                url: url, options: options, reconnect: true, deadline: options.deadline(default: nil),
+                configure: { await listener.register(on: $0, methods: methods, prefixed: prefixed) }
             ) { connection in
-                let events = await listenEvents(connection, methods: methods, prefixed: prefixed)
+                let events = listener.events
                 if announce { complain("connected \(await connection.connectionId ?? "(no id: negotiate skipped)")") }
                 try await printEvents(events, count: count)
             }
@@ -118,13 +132,16 @@ struct BroadcastCommand: AsyncParsableCommand {
 
     func run() async throws {
         let text = text
-        try await withConnection(url: url, options: options, deadline: options.deadline(default: .seconds(30))) {
-            connection in
+        let listener = ListenEvents()
+        try await withConnection(
+            url: url, options: options, deadline: options.deadline(default: .seconds(30)),
+            configure: { await listener.register(on: $0, methods: [receiveMessage], prefixed: false) }
+        ) { connection in
             if text.contains(";") {
                 // BroadcastStream sends each item back to the caller ("Server received <item>"):
                 // print those, one per part.
                 let parts = text.split(separator: ";", omittingEmptySubsequences: false).map(String.init)
-                let events = await listenEvents(connection, methods: [receiveMessage], prefixed: false)
+                let events = listener.events
                 try await connection.send("BroadcastStream", arguments: [], streams: [HubClientStream(items: parts)])
                 await connection.uploadsFinished()
                 try await printEvents(events, count: parts.count)
@@ -143,7 +160,7 @@ struct MethodCall: ParsableArguments {
     @Argument(help: "The hub method.")
     var method: String
 
-    @Argument(help: "The arguments, each a JSON value.")
+    @Argument(help: "The arguments, each a JSON value (put -- before them when one starts with '-', e.g. -- -1 2).")
     var arguments: [String] = []
 }
 
@@ -253,12 +270,13 @@ struct NegotiateCommand: AsyncParsableCommand {
             let limit = options.deadline(default: .seconds(30)) ?? .seconds(30)
             let negotiated = try await HubNegotiator.negotiate(
                 url: url, accessToken: token, eventLoopGroup: options.connectionOptions(url: url).eventLoopGroup,
-                timeout: limit)
+                timeout: limit, useStatefulReconnect: options.statefulReconnect)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             let data = try encoder.encode(negotiated.response)
             emit(String(decoding: data, as: UTF8.self))
-            if negotiated.url != url { emit("(redirected to \(negotiated.url))") }
+            // On stderr, so stdout stays one JSON document (for jq).
+            if negotiated.url != url { complain("redirected to \(negotiated.url)") }
         } catch let error as HubClientError {
             complain(error.message)
             throw ExitCode(error.code == .timedOut ? Outcome.timedOut : Outcome.code(for: error))

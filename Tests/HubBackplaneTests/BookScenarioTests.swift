@@ -27,7 +27,8 @@ struct BookScenarioTests {
         arguments: TestServerKind.allCases)
     func startsWithoutRedis(_ kind: TestServerKind) async throws {
         guard kind.isAvailable else { return }
-        let port = try FreePort.find()
+        // Below the ephemeral range: no other test's port-0 bind can take it before Redis starts.
+        let port = try FreePort.findStable()
         let web = try await Node.start("web-node", redisPort: port)
         defer { web.process.signal(SIGKILL) }
         #expect(try await web.health().contains(#""status":"degraded""#))

@@ -163,6 +163,26 @@ struct HubCtlTests {
         #expect(badURLText.contains("is not an absolute http, https, ws or wss URL"))
     }
 
+    @Test("--timeout ends a call the hub never answers (exit 4); arguments after -- may start with '-'")
+    func timeoutAndNegativeArguments() async throws {
+        let server = try await ScriptedHubServer.start { _ in
+            #"{"negotiateVersion":1,"connectionId":"cid","connectionToken":"tok","availableTransports":[{"transport":"WebSockets","transferFormats":["Text","Binary"]}]}"#
+        }
+        let hubctl = try Self.spawn([
+            "invoke", "http://127.0.0.1:\(server.port)/hub", "Add", "--timeout", "1", "--", "-1", "2",
+        ])
+        let socket = try await server.sockets.next(timeout: .seconds(30))
+        _ = try await socket.nextText()
+        try await socket.send(text: "{}\u{1e}")
+        #expect(
+            try await socket.nextText() == #"{"type":1,"invocationId":"0","target":"Add","arguments":[-1,2]}"#
+                + "\u{1e}")
+        let output = try await hubctl.output.waitForEnd(timeout: .seconds(30))
+        #expect(try await hubctl.waitForExit() == 4)
+        #expect(output.contains("hubctl: timed out after 1.0 seconds."), "\(output)")
+        await server.stop()
+    }
+
     @Test("--help explains every subcommand with an example")
     func help() async throws {
         let (status, text) = try await Self.run(["--help"])

@@ -5,6 +5,7 @@ import LearningHub
 import LearningHubNodes
 import Logging
 import Testing
+import TestSupport
 
 @Suite("HubClient: automatic reconnect against a LearningHub node that restarts")
 struct ReconnectTests {
@@ -20,7 +21,8 @@ struct ReconnectTests {
         "the node stops (Close with allowReconnect) and starts again on its port: the client reconnects",
         arguments: ProtocolChoice.allCases)
     func reconnectAfterRestart(_ choice: ProtocolChoice) async throws {
-        let first = try await Self.startNode(port: 0)
+        // Below the ephemeral range, so nothing else takes the port while the node is down.
+        let first = try await Self.startNode(port: try FreePort.findStable())
         let port = first.port
         var options = HubConnectionOptions(
             url: "http://127.0.0.1:\(port)\(LearningHub.path)", hubProtocol: choice.hubProtocol,

@@ -59,6 +59,55 @@ struct ScriptedServerTests {
         await server.stop()
     }
 
+    @Test("a message right behind the handshake response is handled; stop() during start() makes start() throw")
+    func handshakeEdges() async throws {
+        let server = try await ScriptedHubServer.start(negotiate: Self.negotiateAnswer(offersStatefulReconnect: false))
+        let connection = Self.connection(port: server.port)
+        let received = TestEventQueue<String>()
+        await connection.on("Receive") { (text: String) in received.push(text) }
+        let starting = Task { try await connection.start() }
+        let socket = try await server.sockets.next(timeout: .seconds(10))
+        _ = try await socket.nextText()
+        try await socket.send(text: "{}" + Self.rs + #"{"type":1,"target":"Receive","arguments":["first"]}"# + Self.rs)
+        try await starting.value
+        #expect(try await received.next(timeout: .seconds(10)) == "first")
+        await connection.stop()
+
+        // The server never answers this handshake; stop() ends the start.
+        let stalled = Self.connection(port: server.port)
+        let stalledStart = Task { try await stalled.start() }
+        let silent = try await server.sockets.next(timeout: .seconds(10))
+        _ = try await silent.nextText()
+        await stalled.stop()
+        await #expect(throws: HubClientError.self) { try await stalledStart.value }
+        #expect(await stalled.state == .disconnected)
+        try await silent.closed.next(timeout: .seconds(10))
+        await server.stop()
+    }
+
+    @Test("cancelling the task of an invoke ends its wait")
+    func invokeCancelled() async throws {
+        let server = try await ScriptedHubServer.start(negotiate: Self.negotiateAnswer(offersStatefulReconnect: false))
+        let connection = Self.connection(port: server.port)
+        let starting = Task { try await connection.start() }
+        let (socket, _) = try await Self.accept(server)
+        try await starting.value
+        let call = Task { try await connection.invoke("Slow", arguments: []) }
+        _ = try await socket.nextText()
+        call.cancel()
+        let error = await #expect(throws: HubClientError.self) { try await call.value }
+        #expect(error?.code == .cancelled)
+        // A late completion for it is ignored; the connection goes on.
+        try await socket.send(text: #"{"type":3,"invocationId":"0","result":1}"# + Self.rs)
+        let next = Task { try await connection.invoke("Next", arguments: []) }
+        #expect(
+            try await socket.nextText() == #"{"type":1,"invocationId":"1","target":"Next","arguments":[]}"# + Self.rs)
+        try await socket.send(text: #"{"type":3,"invocationId":"1","result":2}"# + Self.rs)
+        #expect(try await next.value?.decode(Int.self) == 2)
+        await connection.stop()
+        await server.stop()
+    }
+
     @Test(
         "stateful reconnect: a dropped WebSocket is replaced, both sides resend, duplicates are skipped, calls survive")
     func statefulReconnect() async throws {
@@ -172,6 +221,9 @@ struct ScriptedServerTests {
     @Test("stateful reconnect not offered: version 1, and a dropped socket is an ordinary loss")
     func statefulNotOffered() async throws {
         let setup = try await Self.startStateful(offered: false)
+        let running = TestEventQueue<Bool>()
+        // onClosed runs in a task of its own, not in the cancelled one of the socket that ended.
+        await setup.connection.onClosed { _ in running.push(!Task.isCancelled) }
         #expect(setup.handshake == #"{"protocol":"json","version":1}"# + Self.rs)
         let pending = Task { try await setup.connection.invoke("Slow", arguments: []) }
         _ = try await setup.socket.nextText()
@@ -179,6 +231,7 @@ struct ScriptedServerTests {
         let failure = await #expect(throws: HubClientError.self) { try await pending.value }
         #expect(failure == HubClientError.connectionEndedDuringCall)
         #expect(try await setup.closed.next(timeout: .seconds(10)).hasPrefix("The "))
+        #expect(try await running.next(timeout: .seconds(10)))
         await setup.server.stop()
     }
 }
