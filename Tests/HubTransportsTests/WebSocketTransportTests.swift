@@ -261,6 +261,32 @@ struct WebSocketTransportTests {
         }
     }
 
+    @Test(
+        "Calls a client sent just before closing still run, as in ASP.NET Core (close frame or a Close message)",
+        arguments: HubWebSocketDataPath.allCases)
+    func callsBeforeCloseRun(path: HubWebSocketDataPath) async throws {
+        try await TestHub.withServer(routeOptions: .dataPath(path)) { port in
+            let listener = try await TestHub.connect(port: port)
+            // Sum waits for its upload stream and holds the connection's one invocation slot, so
+            // the Broadcast behind it is still queued when the close arrives.
+            let holdAndBroadcast =
+                #"{"type":1,"invocationId":"1","target":"Sum","arguments":[],"streamIds":["s"]}"# + "\u{1e}"
+                + #"{"type":1,"target":"Broadcast","arguments":["queued, then closed"]}"# + "\u{1e}"
+            let sender = try await TestHub.connect(port: port)
+            try await sender.sendText(holdAndBroadcast)
+            try await sender.send(opcode: TestWebSocketClient.close, [0x03, 0xE8])
+            #expect(
+                try await listener.nextMessage()
+                    == #"{"type":1,"target":"Receive","arguments":["queued, then closed"]}"#)
+            let other = try await TestHub.connect(port: port)
+            try await other.sendText(holdAndBroadcast + #"{"type":7}"# + "\u{1e}")
+            #expect(
+                try await listener.nextMessage()
+                    == #"{"type":1,"target":"Receive","arguments":["queued, then closed"]}"#)
+            await listener.disconnect()
+        }
+    }
+
     @Test("A client close frame is answered and the socket closes", arguments: HubWebSocketDataPath.allCases)
     func clientClose(path: HubWebSocketDataPath) async throws {
         try await TestHub.withServer(routeOptions: .dataPath(path)) { port in
