@@ -90,13 +90,14 @@ extension HubConnection {
 
     /// Sends an Ack when something arrived since the last one and the ack interval has passed;
     /// returns when the next one could be due (`nil`: nothing to ack).
-    func ackIfDue(now: ContinuousClock.Instant) async -> ContinuousClock.Instant? {
+    func ackIfDue(now: ContinuousClock.Instant) -> ContinuousClock.Instant? {
         guard let state = stateful, !state.resuming, state.latestReceived > state.lastAckSent else { return nil }
         let due = state.lastAckTime + Self.ackInterval
         guard now >= due else { return due }
         stateful!.lastAckSent = state.latestReceived
         stateful!.lastAckTime = now
-        try? await write(.ack(sequenceId: state.latestReceived))
+        // In a task of its own, like the timer's Pings.
+        Task { [self] in try? await self.write(.ack(sequenceId: state.latestReceived)) }
         return nil
     }
 
@@ -119,6 +120,9 @@ extension HubConnection {
     /// after ``resumeDelays`` and treats the connection as lost.
     func resume(after error: HubClientError?) async {
         var lastError = error
+        let me = resumeTask
+        // However this ends, a later drop can start a new resume.
+        defer { if resumeTask == me { resumeTask = nil } }
         for delay in Self.resumeDelays {
             if delay > .zero {
                 do {

@@ -91,6 +91,12 @@ public actor HubConnection {
     var nextUploadId = 0
     var reconnectTask: Task<Void, Never>?
     var writing = false
+    var timerWriteInFlight = false
+    /// Bumped by start(), stop() and each reconnect attempt: a connect compares it after every
+    /// await and gives up when it changed.
+    var attempt = 0
+    /// Bumped for each new connection (not for a stateful resume of the same one).
+    var epoch = 0
     var writeWaiters: [CheckedContinuation<Void, Never>] = []
     var logger: Logger
 
@@ -119,10 +125,12 @@ public actor HubConnection {
                 .notConnected, "The HubConnection cannot be started if it is not in the Disconnected state.")
         }
         state = .connecting
+        attempt += 1
+        let mine = attempt
         do {
-            try await connect(while: .connecting)
+            try await connect(while: .connecting, attempt: mine)
         } catch {
-            if state == .connecting { state = .disconnected }
+            if state == .connecting && attempt == mine { state = .disconnected }
             throw error
         }
         state = .connected
@@ -132,6 +140,8 @@ public actor HubConnection {
     /// ``HubClientError/connectionEndedDuringCall``, and the `onClosed` handlers run with `nil`.
     public func stop() async {
         guard state != .disconnected else { return }
+        // Any connect under way (start's or a reconnect's) is abandoned at its next step.
+        attempt += 1
         let current = link
         reconnectTask?.cancel()
         reconnectTask = nil
@@ -147,15 +157,15 @@ public actor HubConnection {
 
     /// Whether a connect made while in `expected` should go on (stop() or another start may have
     /// happened during an await).
-    private func stillWanted(_ expected: State) throws(HubClientError) {
-        guard state == expected, !Task.isCancelled else {
+    private func stillWanted(_ expected: State, attempt mine: Int) throws(HubClientError) {
+        guard state == expected, attempt == mine, !Task.isCancelled else {
             throw HubClientError(.cancelled, "The connection was stopped before it was established.")
         }
     }
 
     /// One connect: token, negotiate (unless skipped), WebSocket, handshake. `expected` is the
     /// state the caller is in; if it changes during an await, the attempt is abandoned.
-    func connect(while expected: State) async throws(HubClientError) {
+    func connect(while expected: State, attempt mine: Int) async throws(HubClientError) {
         var token: String?
         if let provider = options.accessTokenProvider {
             do {
@@ -163,7 +173,7 @@ public actor HubConnection {
             } catch {
                 throw HubClientError(.negotiationFailed, "The access token provider failed: \(error)")
             }
-            try stillWanted(expected)
+            try stillWanted(expected, attempt: mine)
         }
         let webSocketURL: String
         let format = options.hubProtocol.transferFormat == .binary ? "Binary" : "Text"
@@ -175,7 +185,7 @@ public actor HubConnection {
                 url: options.url, accessToken: token, headers: options.headers,
                 tlsConfiguration: options.tlsConfiguration, eventLoopGroup: options.eventLoopGroup,
                 timeout: options.handshakeTimeout, useStatefulReconnect: options.useStatefulReconnect)
-            try stillWanted(expected)
+            try stillWanted(expected, attempt: mine)
             guard negotiated.response.offersWebSockets(format: format) else {
                 throw HubClientError(
                     .noSupportedTransport,
@@ -193,7 +203,7 @@ public actor HubConnection {
         let generation = self.generation
         let transport = try await openWebSocket(url: webSocketURL, headers: headers, generation: generation)
         do {
-            try stillWanted(expected)
+            try stillWanted(expected, attempt: mine)
         } catch {
             await transport.close()
             throw error
@@ -216,9 +226,11 @@ public actor HubConnection {
                 webSocketURL: webSocketURL, headers: headers,
                 tokenFromProvider: options.accessTokenProvider != nil && response?.url == nil)
             : nil
-        do {
+        do throws(HubClientError) {
             try await handshake(generation: generation, version: statefulAgreed ? 2 : 1)
-            try stillWanted(expected)
+            try stillWanted(expected, attempt: mine)
+            // A Close or a dropped socket right after the handshake ended this link already.
+            guard link?.generation == generation else { throw HubClientError.connectionEndedDuringCall }
         } catch {
             if link?.generation == generation {
                 link = nil
@@ -227,6 +239,7 @@ public actor HubConnection {
             await transport.close()
             throw error
         }
+        epoch += 1
         startTimer(generation: generation)
     }
 
@@ -343,6 +356,8 @@ public actor HubConnection {
     /// After the socket and the calls waiting on it are gone: reconnect or close.
     func connectionLost(error: HubClientError?, allowReconnect: Bool) async {
         guard state == .connected else { return }
+        resumeTask?.cancel()
+        resumeTask = nil
         stateful = nil
         wakeBufferWaiters()
         if allowReconnect, let policy = options.reconnectPolicy {
@@ -385,15 +400,17 @@ public actor HubConnection {
                 }
             }
             guard state == .reconnecting, !Task.isCancelled else { return }
+            attempt += 1
+            let mine = attempt
             do {
-                try await connect(while: .reconnecting)
+                try await connect(while: .reconnecting, attempt: mine)
                 state = .connected
                 reconnectTask = nil
                 logger.info("hub connection reconnected", metadata: ["connectionId": "\(connectionId ?? "-")"])
                 for handler in reconnectedHandlers { await handler(connectionId) }
                 return
             } catch {
-                guard state == .reconnecting, !Task.isCancelled else { return }
+                guard state == .reconnecting, attempt == mine, !Task.isCancelled else { return }
                 attempts += 1
                 reason = error
                 logger.debug("reconnect attempt failed", metadata: ["attempt": "\(attempts)", "error": "\(error)"])
@@ -406,6 +423,8 @@ public actor HubConnection {
 
     /// Disconnected, with nothing of the last connection left.
     private func resetToDisconnected() {
+        resumeTask?.cancel()
+        resumeTask = nil
         state = .disconnected
         connectionId = nil
         stateful = nil
@@ -437,16 +456,27 @@ public actor HubConnection {
                     allowReconnect: true)
                 return
             }
-            if now - lastSent >= options.keepAliveInterval {
-                try? await write(.ping)
+            // Pings and acks go out from a task of their own: a write stuck on a dead socket must
+            // not keep this loop from noticing the server timeout.
+            if now - lastSent >= options.keepAliveInterval, !timerWriteInFlight {
+                timerWriteInFlight = true
+                lastSent = now
+                Task { [self] in
+                    try? await self.write(.ping)
+                    self.timerWriteDone()
+                }
             }
             var next = min(lastReceived + options.serverTimeout, lastSent + options.keepAliveInterval)
             if stateful != nil {
                 // Acks go out at most once a second; what arrives meanwhile does not wake this loop.
-                next = min(next, (await ackIfDue(now: .now)) ?? .now + Self.ackInterval)
+                next = min(next, ackIfDue(now: .now) ?? .now + Self.ackInterval)
             }
             try? await Task.sleep(until: max(next, .now + .milliseconds(10)), clock: .continuous)
         }
+    }
+
+    func timerWriteDone() {
+        timerWriteInFlight = false
     }
 
     // MARK: Writing
@@ -464,40 +494,56 @@ public actor HubConnection {
         } catch {
             throw HubClientError(.valueError, error.message)
         }
+        // A write that waits (for room or its turn) across a reconnect must not go out on the new
+        // connection: its caller was already told the connection ended.
+        let writeEpoch = epoch
         let tracked = stateful != nil && message.isTrackable
         // Waiting for room in the buffer happens before taking the write turn, so a resend after
         // a dropped socket (which needs the turn) is never stuck behind it.
         if tracked { await waitForBufferSpace() }
         await takeWriteTurn()
         defer { endWriteTurn() }
+        guard epoch == writeEpoch else { throw notConnected }
         if tracked {
             // Lost while waiting: stateful reconnect is over and the message was never numbered.
             guard stateful != nil else { throw notConnected }
+            // Numbered messages must all go out: a cancelled caller gives up before numbering.
+            guard !Task.isCancelled else { throw HubClientError(.cancelled, "The call was cancelled.") }
             track(bytes)
             // While the socket is being replaced, the resend will carry it.
             if stateful!.resuming { return }
         } else if stateful?.resuming == true {
             return
         }
-        guard let transport = link?.transport, link?.handshakeDone == true else { throw notConnected }
+        guard let current = link, current.handshakeDone else { throw notConnected }
         lastSent = .now
         do {
-            try await transport.send(bytes, binary: options.hubProtocol.transferFormat == .binary)
+            try await current.transport.send(bytes, binary: options.hubProtocol.transferFormat == .binary)
         } catch {
-            // A tracked message that did not make it out is resent on the next socket.
-            if !(tracked && stateful != nil) { throw error }
+            guard tracked, stateful != nil else { throw error }
+            // A numbered message that did not go out: this socket cannot be trusted any more, so it
+            // is replaced and the resend carries the message.
+            current.transport.abort()
         }
     }
 
     /// Waits until no other write is in progress, then holds the turn.
     func takeWriteTurn() async {
-        while writing { await withCheckedContinuation { writeWaiters.append($0) } }
-        writing = true
+        if writing {
+            // endWriteTurn() passes the turn on without releasing it.
+            await withCheckedContinuation { writeWaiters.append($0) }
+        } else {
+            writing = true
+        }
     }
 
     func endWriteTurn() {
-        writing = false
-        if !writeWaiters.isEmpty { writeWaiters.removeFirst().resume() }
+        // Handed straight to the longest waiter, so none is overtaken by a newcomer.
+        if writeWaiters.isEmpty {
+            writing = false
+        } else {
+            writeWaiters.removeFirst().resume()
+        }
     }
 
     func makeInvocationId() -> String {

@@ -12,11 +12,21 @@ final class WebSocketHubTransport: Sendable {
     private let outbound: WebSocketOutboundWriter
     private let task: Task<Void, Never>
     private let readGate: AsyncStream<Void>.Continuation
+    private let identity: Identity
 
-    private init(outbound: WebSocketOutboundWriter, task: Task<Void, Never>, readGate: AsyncStream<Void>.Continuation) {
+    /// Names a socket's task, so ``close()`` called from inside it (a handler calling `stop()`)
+    /// does not wait for itself.
+    final class Identity: Sendable {}
+    @TaskLocal static var running: Identity?
+
+    private init(
+        outbound: WebSocketOutboundWriter, task: Task<Void, Never>, readGate: AsyncStream<Void>.Continuation,
+        identity: Identity
+    ) {
         self.outbound = outbound
         self.task = task
         self.readGate = readGate
+        self.identity = identity
     }
 
     /// Starts handing messages to `onMessage`. Until then what arrives waits in the socket, so
@@ -49,27 +59,30 @@ final class WebSocketHubTransport: Sendable {
         let tls = options.tlsConfiguration
         let group = options.eventLoopGroup
         let logger = options.logger
+        let identity = Identity()
         let task = Task {
-            var failure: (any Error)?
-            do {
-                try await WebSocketClient.connect(
-                    url: url, configuration: configuration, tlsConfiguration: tls, eventLoopGroup: group,
-                    logger: logger
-                ) { inbound, outbound, _ in
-                    openedContinuation.yield(outbound)
-                    for await _ in gate {}
-                    for try await message in inbound.messages(maxSize: maximumSize) {
-                        switch message {
-                        case .text(let text): await onMessage(ByteBuffer(string: text))
-                        case .binary(let bytes): await onMessage(bytes)
+            await Self.$running.withValue(identity) {
+                var failure: (any Error)?
+                do {
+                    try await WebSocketClient.connect(
+                        url: url, configuration: configuration, tlsConfiguration: tls, eventLoopGroup: group,
+                        logger: logger
+                    ) { inbound, outbound, _ in
+                        openedContinuation.yield(outbound)
+                        for await _ in gate {}
+                        for try await message in inbound.messages(maxSize: maximumSize) {
+                            switch message {
+                            case .text(let text): await onMessage(ByteBuffer(string: text))
+                            case .binary(let bytes): await onMessage(bytes)
+                            }
                         }
                     }
+                } catch {
+                    failure = error
                 }
-            } catch {
-                failure = error
+                openedContinuation.finish(throwing: failure ?? CancellationError())
+                await onEnd(failure)
             }
-            openedContinuation.finish(throwing: failure ?? CancellationError())
-            await onEnd(failure)
         }
         // The upgrade is bounded here, whether or not the socket notices the task's cancellation.
         let watchdog = Task {
@@ -80,7 +93,7 @@ final class WebSocketHubTransport: Sendable {
         do {
             var iterator = opened.makeAsyncIterator()
             guard let outbound = try await iterator.next() else { throw CancellationError() }
-            return WebSocketHubTransport(outbound: outbound, task: task, readGate: readGate)
+            return WebSocketHubTransport(outbound: outbound, task: task, readGate: readGate, identity: identity)
         } catch {
             task.cancel()
             readGate.finish()
@@ -107,6 +120,8 @@ final class WebSocketHubTransport: Sendable {
     func close() async {
         readGate.finish()
         try? await outbound.close(.normalClosure, reason: nil)
+        // From inside the socket's own task the end cannot be awaited: it comes after we return.
+        if Self.running === identity { return }
         let task = self.task
         let watchdog = Task {
             try? await Task.sleep(for: .seconds(3))

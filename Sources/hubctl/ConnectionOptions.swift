@@ -128,14 +128,17 @@ func jsonArguments(_ texts: [String]) throws -> [HubValue] {
 /// codes with a message on stderr.
 func withConnection(
     url: String, options: ConnectionOptions, reconnect: Bool = false, deadline: Duration?,
+    timeoutIsSuccess: Bool = false,
     configure: (HubConnection) async -> Void = { _ in },
     _ body: @escaping @Sendable (HubConnection) async throws -> Void
 ) async throws {
     let connection = HubConnection(options: options.connectionOptions(url: url, reconnect: reconnect))
     await configure(connection)
+    let started = OnceFlag()
     do {
         try await withTimeout(deadline, onTimeout: { await connection.stop() }) {
             try await connection.start()
+            started.set()
             try await body(connection)
         }
         await connection.stop()
@@ -145,6 +148,8 @@ func withConnection(
         throw ExitCode(Outcome.code(for: error))
     } catch let error as TimedOut {
         await connection.stop()
+        // `listen` without --count: once connected, the timeout is how it was meant to end.
+        if timeoutIsSuccess && started.isSet { return }
         complain("timed out after \(error.after).")
         throw ExitCode(Outcome.timedOut)
     }
@@ -163,25 +168,26 @@ func withTimeout(
 ) async throws {
     guard let limit else { return try await body() }
     let expired = OnceFlag()
+    let completed = OnceFlag()
     do {
-        try await withThrowingTaskGroup(of: Bool.self) { group in
+        try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 try await body()
-                return true
+                completed.set()
             }
             group.addTask {
                 try await Task.sleep(for: limit)
+                guard !completed.isSet else { return }
                 expired.set()
                 await onTimeout()
-                return false
             }
-            _ = try await group.next()
+            try await group.next()
             group.cancelAll()
         }
-    } catch  where expired.isSet {
+    } catch  where expired.isSet && !completed.isSet {
         // What `onTimeout` ended failed `body`; the timeout is the reason.
     }
-    if expired.isSet { throw TimedOut(after: limit) }
+    if expired.isSet && !completed.isSet { throw TimedOut(after: limit) }
 }
 
 /// A flag set once, from any task.

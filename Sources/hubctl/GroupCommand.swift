@@ -41,16 +41,13 @@ struct GroupCommand: AsyncParsableCommand {
             let group = target.group
             let count = count
             let listener = ListenEvents()
-            do {
-                try await withConnection(
-                    url: target.url, options: options, deadline: options.deadline(default: nil),
-                    configure: { await listener.register(on: $0, methods: [receiveMessage], prefixed: false) }
-                ) { connection in
-                    try await connection.invoke("AddUserToGroup", group)
-                    try await printEvents(listener.events, count: count)
-                }
-            } catch let exit as ExitCode where exit == ExitCode(Outcome.timedOut) && count == nil {
-                return
+            try await withConnection(
+                url: target.url, options: options, deadline: options.deadline(default: nil),
+                timeoutIsSuccess: count == nil,
+                configure: { await listener.register(on: $0, methods: [receiveMessage], prefixed: false) }
+            ) { connection in
+                try await connection.invoke("AddUserToGroup", group)
+                try await printEvents(listener.events, count: count)
             }
         }
     }

@@ -98,17 +98,13 @@ struct ListenCommand: AsyncParsableCommand {
         let announce = announce
         let prefixed = methods.count > 1
         let listener = ListenEvents()
-        do {
-            try await withConnection(
-                url: url, options: options, reconnect: true, deadline: options.deadline(default: nil),
-                configure: { await listener.register(on: $0, methods: methods, prefixed: prefixed) }
-            ) { connection in
-                let events = listener.events
-                if announce { complain("connected \(await connection.connectionId ?? "(no id: negotiate skipped)")") }
-                try await printEvents(events, count: count)
-            }
-        } catch let exit as ExitCode where exit == ExitCode(Outcome.timedOut) && count == nil {
-            return
+        try await withConnection(
+            url: url, options: options, reconnect: true, deadline: options.deadline(default: nil),
+            timeoutIsSuccess: count == nil,
+            configure: { await listener.register(on: $0, methods: methods, prefixed: prefixed) }
+        ) { connection in
+            if announce { complain("connected \(await connection.connectionId ?? "(no id: negotiate skipped)")") }
+            try await printEvents(listener.events, count: count)
         }
     }
 }

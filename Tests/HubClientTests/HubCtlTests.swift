@@ -180,6 +180,21 @@ struct HubCtlTests {
         let output = try await hubctl.output.waitForEnd(timeout: .seconds(30))
         #expect(try await hubctl.waitForExit() == 4)
         #expect(output.contains("hubctl: timed out after 1.0 seconds."), "\(output)")
+        // listen without --count: once connected, the timeout is its normal end (exit 0, quietly).
+        let listen = try Self.spawn(["listen", "http://127.0.0.1:\(server.port)/hub", "--timeout", "1"])
+        let listening = try await server.sockets.next(timeout: .seconds(30))
+        _ = try await listening.nextText()
+        try await listening.send(text: "{}\u{1e}")
+        let listenOutput = try await listen.output.waitForEnd(timeout: .seconds(30))
+        #expect(try await listen.waitForExit() == 0)
+        #expect(listenOutput == "")
+        // Never connected within the timeout: that is a failure (exit 4) even for listen.
+        let stuck = try Self.spawn(["listen", "http://127.0.0.1:\(server.port)/hub", "--timeout", "1"])
+        let unanswered = try await server.sockets.next(timeout: .seconds(30))
+        _ = try await unanswered.nextText()
+        let stuckOutput = try await stuck.output.waitForEnd(timeout: .seconds(30))
+        #expect(try await stuck.waitForExit() == 4)
+        #expect(stuckOutput.contains("timed out after"))
         await server.stop()
     }
 

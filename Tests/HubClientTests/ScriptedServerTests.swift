@@ -85,6 +85,26 @@ struct ScriptedServerTests {
         await server.stop()
     }
 
+    @Test("stop() called from a handler returns (it does not wait for the socket task it runs on)")
+    func stopFromHandler() async throws {
+        let server = try await ScriptedHubServer.start(negotiate: Self.negotiateAnswer(offersStatefulReconnect: false))
+        let connection = Self.connection(port: server.port)
+        let events = TestEventQueue<String>()
+        await connection.on("Stop") {
+            await connection.stop()
+            events.push("stop returned")
+        }
+        await connection.onClosed { _ in events.push("closed") }
+        let starting = Task { try await connection.start() }
+        let (socket, _) = try await Self.accept(server)
+        try await starting.value
+        try await socket.send(text: #"{"type":1,"target":"Stop","arguments":[]}"# + Self.rs)
+        #expect(try await events.next(timeout: .seconds(10)) == "closed")
+        #expect(try await events.next(timeout: .seconds(10)) == "stop returned")
+        #expect(await connection.state == .disconnected)
+        await server.stop()
+    }
+
     @Test("cancelling the task of an invoke ends its wait")
     func invokeCancelled() async throws {
         let server = try await ScriptedHubServer.start(negotiate: Self.negotiateAnswer(offersStatefulReconnect: false))
