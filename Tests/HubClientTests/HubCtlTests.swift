@@ -169,7 +169,7 @@ struct HubCtlTests {
             #"{"negotiateVersion":1,"connectionId":"cid","connectionToken":"tok","availableTransports":[{"transport":"WebSockets","transferFormats":["Text","Binary"]}]}"#
         }
         let hubctl = try Self.spawn([
-            "invoke", "http://127.0.0.1:\(server.port)/hub", "Add", "--timeout", "1", "--", "-1", "2",
+            "invoke", "http://127.0.0.1:\(server.port)/hub", "Add", "--timeout", "6", "--", "-1", "2",
         ])
         let socket = try await server.sockets.next(timeout: .seconds(30))
         _ = try await socket.nextText()
@@ -179,9 +179,10 @@ struct HubCtlTests {
                 + "\u{1e}")
         let output = try await hubctl.output.waitForEnd(timeout: .seconds(30))
         #expect(try await hubctl.waitForExit() == 4)
-        #expect(output.contains("hubctl: timed out after 1.0 seconds."), "\(output)")
+        #expect(output.contains("hubctl: timed out after 6.0 seconds."), "\(output)")
         // listen without --count: once connected, the timeout is its normal end (exit 0, quietly).
-        let listen = try Self.spawn(["listen", "http://127.0.0.1:\(server.port)/hub", "--timeout", "1"])
+        // (Seconds enough for a loaded machine to start the process and connect.)
+        let listen = try Self.spawn(["listen", "http://127.0.0.1:\(server.port)/hub", "--timeout", "6"])
         let listening = try await server.sockets.next(timeout: .seconds(30))
         _ = try await listening.nextText()
         try await listening.send(text: "{}\u{1e}")
@@ -189,7 +190,7 @@ struct HubCtlTests {
         #expect(try await listen.waitForExit() == 0)
         #expect(listenOutput == "")
         // Never connected within the timeout: that is a failure (exit 4) even for listen.
-        let stuck = try Self.spawn(["listen", "http://127.0.0.1:\(server.port)/hub", "--timeout", "1"])
+        let stuck = try Self.spawn(["listen", "http://127.0.0.1:\(server.port)/hub", "--timeout", "2"])
         let unanswered = try await server.sockets.next(timeout: .seconds(30))
         _ = try await unanswered.nextText()
         let stuckOutput = try await stuck.output.waitForEnd(timeout: .seconds(30))
