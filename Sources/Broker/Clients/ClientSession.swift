@@ -6,6 +6,10 @@ import RESP
 ///
 /// Replies and pushes are written into `output`; the connection handler flushes it once per read
 /// batch, and ``BrokerCore`` flushes sessions that received pushes once per loop tick.
+///
+/// Its hot stored properties are `@exclusivity(unchecked)`: they are touched only on the broker's
+/// event loop, by synchronous code that never overlaps two accesses to one of them, and the
+/// runtime exclusivity checks cost about 7% of a pipelined `GET` (perf, docs/benchmarks.md).
 final class ClientSession {
     /// What `CLIENT REPLY` asked for.
     enum ReplyMode {
@@ -17,30 +21,30 @@ final class ClientSession {
     let remoteAddress: String
     let localAddress: String
     let createdAt: Double
-    var lastInteraction: Double
+    @exclusivity(unchecked) var lastInteraction: Double
     var name: [UInt8] = []
     var libraryName: [UInt8] = []
     var libraryVersion: [UInt8] = []
-    var database = 0
-    var protocolVersion: RESPVersion = .resp2
-    var isAuthenticated: Bool
+    @exclusivity(unchecked) var database = 0
+    @exclusivity(unchecked) var protocolVersion: RESPVersion = .resp2
+    @exclusivity(unchecked) var isAuthenticated: Bool
     var user = "default"
-    var replyMode: ReplyMode = .on
+    @exclusivity(unchecked) var replyMode: ReplyMode = .on
     /// While one of this client's requests runs: the pushes written to `output` meanwhile, which
     /// `CLIENT REPLY OFF|SKIP` must not drop (nil outside a request).
-    var requestPushes: [Range<Int>]? = nil
+    @exclusivity(unchecked) var requestPushes: [Range<Int>]? = nil
     var noEvict = false
-    var isMonitor = false
-    var closeAfterReply = false
-    var isClosed = false
-    var lastCommand = "NULL"
+    @exclusivity(unchecked) var isMonitor = false
+    @exclusivity(unchecked) var closeAfterReply = false
+    @exclusivity(unchecked) var isClosed = false
+    @exclusivity(unchecked) var lastCommand = "NULL"
     var channels = SubscriptionSet()
     var patterns = SubscriptionSet()
     var shardChannels = SubscriptionSet()
-    var output: ByteBuffer
-    var queryBufferBytes = 0
-    var queryBufferCapacity = 0
-    var isQueuedForFlush = false
+    @exclusivity(unchecked) var output: ByteBuffer
+    @exclusivity(unchecked) var queryBufferBytes = 0
+    @exclusivity(unchecked) var queryBufferCapacity = 0
+    @exclusivity(unchecked) var isQueuedForFlush = false
     var softLimitReachedAt: Double? = nil
     /// Set while a `CLIENT PAUSE` holds this client's commands back.
     var isWaitingForUnpause = false
