@@ -38,9 +38,9 @@ final class WebSocketHubTransport: Sendable {
     /// Opens the WebSocket at `url`; returns once the upgrade succeeded, or throws when it fails or
     /// takes longer than `timeout`.
     ///
-    /// After ``startReading()``, `onMessage` gets every message's bytes, one at a time (the next is
-    /// read once it returns);
-    /// `onEnd` is called once when the socket ends, with the error that ended it (`nil` for a
+    /// After ``startReading()``, `onMessage` gets every message's bytes (at most the options'
+    /// `maximumReceiveMessageSize`), one at a time (the next is read once it returns); `onEnd` is
+    /// called once when the socket ends, with the error that ended it (`nil` for a
     /// close handshake).
     static func connect(
         url: String, headers: [(name: String, value: String)], options: HubConnectionOptions, timeout: Duration,
@@ -70,11 +70,24 @@ final class WebSocketHubTransport: Sendable {
                     ) { inbound, outbound, _ in
                         openedContinuation.yield(outbound)
                         for await _ in gate {}
-                        for try await message in inbound.messages(maxSize: maximumSize) {
-                            switch message {
-                            case .text(let text): await onMessage(ByteBuffer(string: text))
-                            case .binary(let bytes): await onMessage(bytes)
+                        // Whole messages as bytes, straight from the frames: a text message is
+                        // never turned into a String and back (the hub protocol reads bytes).
+                        var message = ByteBuffer()
+                        for try await frame in inbound {
+                            if frame.opcode != .continuation {
+                                message = ByteBuffer()
+                                // The usual case, one frame per message, goes as it came.
+                                if frame.fin {
+                                    await onMessage(frame.data)
+                                    continue
+                                }
                             }
+                            var data = frame.data
+                            guard message.readableBytes + data.readableBytes <= maximumSize else {
+                                throw WebSocketClientError.serverSentMessageTooLarge
+                            }
+                            message.writeBuffer(&data)
+                            if frame.fin { await onMessage(message) }
                         }
                     }
                 } catch {
@@ -105,11 +118,8 @@ final class WebSocketHubTransport: Sendable {
     /// Writes one message: binary for MessagePack, text for JSON.
     func send(_ bytes: ByteBuffer, binary: Bool) async throws(HubClientError) {
         do {
-            if binary {
-                try await outbound.write(.binary(bytes))
-            } else {
-                try await outbound.write(.text(String(buffer: bytes)))
-            }
+            // A text frame straight from the bytes (`.text` would want a String, copied twice).
+            try await outbound.write(.custom(WebSocketFrame(fin: true, opcode: binary ? .binary : .text, data: bytes)))
         } catch {
             throw HubClientError(.connectionClosed, "The WebSocket is closed: \(Self.describe(error)).")
         }
