@@ -105,17 +105,8 @@ struct BackplaneTestNode: Sendable {
         host.addHub(endpoint, at: path) { request in
             .accept(HubUser(identifier: request.request.queryItem("user")))
         }
-        return try await HubTestSupport.TestServer.withRunning(
-            { onListening in
-                let router = Router()
-                router.addHubs(host)
-                return Application(
-                    router: router, server: .hubs(host),
-                    configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0)),
-                    services: [manager, host],
-                    onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
-                    logger: logger)
-            }, timeout: .seconds(60)
+        return try await HubTestSupport.TestServer.withHubs(
+            host, services: [manager], logger: logger, timeout: .seconds(60)
         ) { port in
             try await manager.connect()
             let node = BackplaneTestNode(port: port, manager: manager, endpoint: endpoint)

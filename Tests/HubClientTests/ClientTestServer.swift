@@ -73,25 +73,14 @@ enum ClientTestHub {
     static func withServer<Result: Sendable>(
         events: TestEventQueue<String> = TestEventQueue(), hubOptions: HubOptions = HubOptions(),
         authenticate: HubAuthenticator? = nil,
-        configure: @escaping @Sendable (Router<BasicRequestContext>) -> Void = { _ in },
+        configure: (Router<BasicRequestContext>) -> Void = { _ in },
         _ body: (Int) async throws -> Result
     ) async throws -> Result {
         let logger = quietLogger()
         let endpoint = HubEndpoint(definition: definition(events: events), options: hubOptions, logger: logger)
         let host = HubHost(logger: logger)
         host.addHub(endpoint, at: path, authenticate: authenticate)
-        return try await TestServer.withRunning(
-            { onListening in
-                let router = Router()
-                router.addHubs(host)
-                configure(router)
-                return Application(
-                    router: router, server: .hubs(host),
-                    configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0)),
-                    services: [host],
-                    onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
-                    logger: logger)
-            }, body)
+        return try await TestServer.withHubs(host, logger: logger, configure: configure, body)
     }
 
     static func quietLogger() -> Logger {
@@ -105,36 +94,4 @@ enum ClientTestHub {
 struct Point: Codable, Sendable, Equatable {
     var x: Int
     var y: Int
-}
-
-/// A server that can be stopped and started again on the same port, for reconnect tests.
-final class RestartableServer: Sendable {
-    let port: Int
-    private let group: ServiceGroup
-    private let running: Task<Void, any Error>
-
-    private init(port: Int, group: ServiceGroup, running: Task<Void, any Error>) {
-        self.port = port
-        self.group = group
-        self.running = running
-    }
-
-    /// Starts the application `make` builds for `port` (0: any) and returns once it listens.
-    static func start(
-        port: Int,
-        _ make: (_ port: Int, _ onListening: @escaping @Sendable (Int) async -> Void) -> some ApplicationProtocol
-    ) async throws -> RestartableServer {
-        let ports = TestEventQueue<Int>()
-        let app = make(port) { bound in ports.push(bound) }
-        let group = ServiceGroup(configuration: .init(services: [app], logger: ClientTestHub.quietLogger()))
-        let running = Task { try await group.run() }
-        let bound = try await ports.next(timeout: .seconds(20))
-        return RestartableServer(port: bound, group: group, running: running)
-    }
-
-    /// Shuts the server down gracefully and waits until it has.
-    func stop() async {
-        await group.triggerGracefulShutdown()
-        _ = try? await running.value
-    }
 }

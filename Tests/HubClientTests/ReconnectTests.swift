@@ -9,8 +9,8 @@ import TestSupport
 
 @Suite("HubClient: automatic reconnect against a LearningHub node that restarts")
 struct ReconnectTests {
-    static func startNode(port: Int) async throws -> RestartableServer {
-        try await RestartableServer.start(port: port) { port, onListening in
+    static func startNode(port: Int) async throws -> HubTestSupport.TestServer {
+        try await HubTestSupport.TestServer.start { onListening in
             WebNode.makeApplication(
                 options: LearningHubNodeOptions(port: port, logger: ClientTestHub.quietLogger()),
                 onListening: onListening)
@@ -38,7 +38,7 @@ struct ReconnectTests {
         try await connection.start()
         let firstId = try #require(await connection.connectionId)
 
-        await first.stop()
+        try await first.stop()
         #expect(try await events.next(timeout: .seconds(20)) == "reconnecting: nil")
         #expect(await connection.state == .reconnecting)
         let failedCall = await #expect(throws: HubClientError.self) {
@@ -61,7 +61,7 @@ struct ReconnectTests {
 
         await connection.stop()
         #expect(try await events.next(timeout: .seconds(10)) == "closed: nil")
-        await second.stop()
+        try await second.stop()
     }
 
     @Test("without a reconnect policy a node shutting down closes the connection for good")
@@ -73,7 +73,7 @@ struct ReconnectTests {
         let events = TestEventQueue<String>()
         await connection.onClosed { error in events.push("closed: \(error.map { "\($0)" } ?? "nil")") }
         try await connection.start()
-        await node.stop()
+        try await node.stop()
         #expect(try await events.next(timeout: .seconds(20)) == "closed: nil")
         #expect(await connection.state == .disconnected)
     }
@@ -91,7 +91,7 @@ struct ReconnectTests {
             events.push("closed: \((error as? HubClientError)?.code.rawValue ?? "nil")")
         }
         try await connection.start()
-        await node.stop()
+        try await node.stop()
         #expect(try await events.next(timeout: .seconds(20)) == "reconnecting")
         #expect(try await events.next(timeout: .seconds(20)) == "closed: negotiationFailed")
     }

@@ -21,18 +21,7 @@ struct SeveralHubsTests {
         let host = HubHost(logger: logger)
         host.addHub(chatEndpoint, at: "/chat")
         host.addHub(clockEndpoint, at: "/clock")
-        try await TestServer.withRunning(
-            { onListening in
-                let router = Router()
-                router.addHubs(host)
-                return Application(
-                    router: router, server: .hubs(host),
-                    configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0)),
-                    services: [host],
-                    onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
-                    logger: logger)
-            }
-        ) { port in
+        try await TestServer.withHubs(host, logger: logger) { port in
             func open(_ path: String) async throws -> TestWebSocketClient {
                 let client = try await TestWebSocketClient.connect(port: port, path: path)
                 try await client.sendHandshake()

@@ -42,18 +42,8 @@ enum TestHub {
         let endpoint = HubEndpoint(definition: definition, options: hubOptions, logger: logger)
         let host = HubHost(logger: logger)
         host.addHub(endpoint, at: path, options: routeOptions, authenticate: authenticate)
-        return try await TestServer.withRunning(
-            { onListening in
-                let router = Router()
-                router.addHubs(host)
-                router.get("/plain") { _, _ in "plain" }
-                return Application(
-                    router: router, server: .hubs(host),
-                    configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0)),
-                    services: [host],
-                    onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
-                    logger: logger)
-            }, body)
+        return try await TestServer.withHubs(
+            host, logger: logger, configure: { router in router.get("/plain") { _, _ in "plain" } }, body)
     }
 
     /// Opens a WebSocket and completes the JSON (or other) handshake, checking the `{}` reply.
