@@ -31,8 +31,6 @@ public struct HubClientError: Error, Sendable, Hashable, CustomStringConvertible
         case invocationFailed
         /// A result, stream item or argument could not be decoded or encoded.
         case valueError
-        /// The operation did not finish in time.
-        case timedOut
         /// The call was cancelled.
         case cancelled
     }

@@ -178,6 +178,8 @@ public actor HubConnection {
         let webSocketURL: String
         let format = options.hubProtocol.transferFormat == .binary ? "Binary" : "Text"
         var response: HubNegotiateResponse?
+        // Whether the token in use is the provider's (a redirect may hand out its own).
+        var tokenFromProvider = options.accessTokenProvider != nil
         if options.skipNegotiation {
             webSocketURL = try HubURL(options.url).webSocketURL(connectionToken: nil)
         } else {
@@ -193,6 +195,7 @@ public actor HubConnection {
                 )
             }
             response = negotiated.response
+            if negotiated.accessToken != token { tokenFromProvider = false }
             token = negotiated.accessToken
             webSocketURL = try HubURL(negotiated.url).webSocketURL(connectionToken: negotiated.response.idForRequests)
         }
@@ -224,7 +227,7 @@ public actor HubConnection {
             statefulAgreed
             ? StatefulReconnectState(
                 webSocketURL: webSocketURL, headers: headers,
-                tokenFromProvider: options.accessTokenProvider != nil && response?.url == nil)
+                tokenFromProvider: tokenFromProvider)
             : nil
         do throws(HubClientError) {
             try await handshake(generation: generation, version: statefulAgreed ? 2 : 1)

@@ -100,7 +100,8 @@ final class WebSocketHubTransport: Sendable {
         // The upgrade is bounded here, whether or not the socket notices the task's cancellation.
         let watchdog = Task {
             try await Task.sleep(for: timeout)
-            openedContinuation.finish(throwing: HubClientError(.timedOut, "timed out after \(timeout)"))
+            openedContinuation.finish(
+                throwing: HubClientError(.transportFailed, "the upgrade timed out after \(timeout)"))
         }
         defer { watchdog.cancel() }
         do {

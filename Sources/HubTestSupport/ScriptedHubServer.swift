@@ -34,11 +34,6 @@ public final class ScriptedHubServer: Sendable {
             try await write(WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(string: text)))
         }
 
-        /// Sends a binary frame.
-        public func send(binary: ByteBuffer) async throws {
-            try await write(WebSocketFrame(fin: true, opcode: .binary, data: binary))
-        }
-
         /// Drops the TCP connection without a WebSocket close (as a network failure would).
         public func drop() async {
             guard let channel = channel.withLockedValue({ $0 }) else { return }

@@ -83,7 +83,6 @@ enum Outcome {
         switch error.code {
         case .invocationFailed, .valueError: return hubError
         case .negotiationFailed, .noSupportedTransport, .transportFailed, .handshakeFailed: return connectFailed
-        case .timedOut: return timedOut
         case .invalidURL: return usage
         case .connectionClosed, .serverTimeout, .protocolError, .notConnected, .cancelled: return connectionLost
         }

@@ -158,6 +158,19 @@ struct MethodCall: ParsableArguments {
 
     @Argument(help: "The arguments, each a JSON value (put -- before them when one starts with '-', e.g. -- -1 2).")
     var arguments: [String] = []
+
+    /// Connects and runs `body` with the method and its arguments parsed as JSON, bounded by
+    /// --timeout or `defaultDeadline`.
+    func run(
+        options: ConnectionOptions, defaultDeadline: Duration?,
+        _ body: @escaping @Sendable (HubConnection, String, [HubValue]) async throws -> Void
+    ) async throws {
+        let values = try jsonArguments(arguments)
+        let method = self.method
+        try await withConnection(url: url, options: options, deadline: options.deadline(default: defaultDeadline)) {
+            try await body($0, method, values)
+        }
+    }
 }
 
 struct InvokeCommand: AsyncParsableCommand {
@@ -174,10 +187,7 @@ struct InvokeCommand: AsyncParsableCommand {
     @OptionGroup var options: ConnectionOptions
 
     func run() async throws {
-        let values = try jsonArguments(call.arguments)
-        let method = call.method
-        try await withConnection(url: call.url, options: options, deadline: options.deadline(default: .seconds(30))) {
-            connection in
+        try await call.run(options: options, defaultDeadline: .seconds(30)) { connection, method, values in
             if let result = try await connection.invoke(method, arguments: values) { emit(display(result)) }
         }
     }
@@ -196,10 +206,7 @@ struct SendCommand: AsyncParsableCommand {
     @OptionGroup var options: ConnectionOptions
 
     func run() async throws {
-        let values = try jsonArguments(call.arguments)
-        let method = call.method
-        try await withConnection(url: call.url, options: options, deadline: options.deadline(default: .seconds(30))) {
-            connection in
+        try await call.run(options: options, defaultDeadline: .seconds(30)) { connection, method, values in
             // Written once this returns; stop() then closes the WebSocket behind it.
             try await connection.send(method, arguments: values)
         }
@@ -223,11 +230,8 @@ struct StreamCommand: AsyncParsableCommand {
     @OptionGroup var options: ConnectionOptions
 
     func run() async throws {
-        let values = try jsonArguments(call.arguments)
-        let method = call.method
         let count = count
-        try await withConnection(url: call.url, options: options, deadline: options.deadline(default: nil)) {
-            connection in
+        try await call.run(options: options, defaultDeadline: nil) { connection, method, values in
             var printed = 0
             if count == 0 { return }
             do {
@@ -262,8 +266,9 @@ struct NegotiateCommand: AsyncParsableCommand {
     func run() async throws {
         let url = url
         let token = options.token
+        let limit = options.deadline(default: .seconds(30)) ?? .seconds(30)
+        let began = ContinuousClock.now
         do {
-            let limit = options.deadline(default: .seconds(30)) ?? .seconds(30)
             let negotiated = try await HubNegotiator.negotiate(
                 url: url, accessToken: token, eventLoopGroup: options.connectionOptions(url: url).eventLoopGroup,
                 timeout: limit, useStatefulReconnect: options.statefulReconnect)
@@ -275,7 +280,9 @@ struct NegotiateCommand: AsyncParsableCommand {
             if negotiated.url != url { complain("redirected to \(negotiated.url)") }
         } catch let error as HubClientError {
             complain(error.message)
-            throw ExitCode(error.code == .timedOut ? Outcome.timedOut : Outcome.code(for: error))
+            // The request is bounded by --timeout itself: running out of it is exit 4.
+            let ranOut = ContinuousClock.now - began >= limit
+            throw ExitCode(ranOut ? Outcome.timedOut : Outcome.code(for: error))
         }
     }
 }

@@ -62,6 +62,11 @@ struct HubConnectionTests {
             #expect(try await received.next(timeout: .seconds(10)) == "fire and forget from \(id)")
             try await connection.invoke("Broadcast", "awaited")
             #expect(try await received.next(timeout: .seconds(10)) == "awaited from \(id)")
+            // off() removes the handler: only the one added after it sees the next message.
+            await connection.off("Receive")
+            await connection.on("Receive") { (text: String, _: String) in received.push("again: \(text)") }
+            try await connection.invoke("Broadcast", "after off")
+            #expect(try await received.next(timeout: .seconds(10)) == "again: after off")
 
             await connection.stop()
             #expect(await connection.state == .disconnected)
@@ -196,16 +201,16 @@ struct HubConnectionTests {
             return .accept(HubUser(identifier: String(token.dropFirst(5))))
         }
         try await ClientTestHub.withServer(authenticate: authenticate) { port in
-            let calls = TestEventQueue<String>()
+            // Each call of the provider hands out a new token, so the server says which one it got.
+            let asks = TestCounter()
             let connection = Self.connection(port: port) { options in
-                options.accessTokenProvider = {
-                    calls.push("asked")
-                    return "user-ada"
-                }
+                options.accessTokenProvider = { "user-ada-\(asks.next())" }
             }
             try await connection.start()
-            #expect(try await calls.next(timeout: .seconds(1)) == "asked")
-            #expect(try await connection.invoke("WhoAmI", returning: String.self) == "ada")
+            #expect(try await connection.invoke("WhoAmI", returning: String.self) == "ada-1")
+            await connection.stop()
+            try await connection.start()
+            #expect(try await connection.invoke("WhoAmI", returning: String.self) == "ada-2")
             await connection.stop()
 
             let refused = Self.connection(port: port) { options in options.accessTokenProvider = { "nobody" } }
