@@ -1,7 +1,9 @@
+import Dispatch
 import HubProtocol
 import Hubs
 import NIOCore
 import Synchronization
+import NIOPosix
 import Testing
 
 @Suite("Connection context, options and concurrency")
@@ -76,6 +78,37 @@ struct HubContextAndOptionsTests {
         #expect(try await b.nextText("Got") == "second")
         #expect(a.drain().isEmpty)
         #expect(b.drain().isEmpty)
+    }
+
+    @Test("messages sent to many connections in one turn of the loop leave in one flush per connection, in order")
+    func burstIsFlushedOncePerConnection() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let loop = group.next()
+        let endpoint = HubEndpoint(definition: TestHubs.definition(), options: .forTests)
+        let a = try await TestHubClient.connect(endpoint, eventLoop: loop)
+        let b = try await TestHubClient.connect(endpoint, eventLoop: loop)
+        let flushes = { try await loop.submit { [a.transport.flushCount, b.transport.flushCount] }.get() }
+        let before = try await flushes()
+        // Hold the loop while three messages are queued for it, as a burst from the backplane
+        // arrives in one read: each send only queues a task on the connections' loop.
+        let held = DispatchSemaphore(value: 0)
+        let holding = DispatchSemaphore(value: 0)
+        loop.execute {
+            holding.signal()
+            held.wait()
+        }
+        holding.wait()
+        for text in ["one", "two", "three"] {
+            try await endpoint.context.clients.all.send("Got", text)
+        }
+        held.signal()
+        for client in [a, b] {
+            #expect(try await client.nextText("Got") == "one")
+            #expect(try await client.nextText("Got") == "two")
+            #expect(try await client.nextText("Got") == "three")
+        }
+        #expect(try await flushes() == before.map { $0 + 1 })
+        try await group.shutdownGracefully()
     }
 
     @Test("one invocation at a time by default; more when the option allows")

@@ -16,6 +16,8 @@ final class TestHubTransport: HubTransport, @unchecked Sendable {
     let wireEncoding = HubWireEncoding.identity
     var isWritable = true
     private var output = ByteBuffer()
+    /// Calls to `flush()`, on `eventLoop`.
+    private(set) var flushCount = 0
     let events = Inbox()
     private(set) var reading = true
     let hubProtocol: any HubProtocol
@@ -36,6 +38,7 @@ final class TestHubTransport: HubTransport, @unchecked Sendable {
     }
 
     func flush() {
+        flushCount += 1
         if !handshakeDone {
             guard let response = try! HandshakeResponse.parse(&output) else { return }
             handshakeDone = true

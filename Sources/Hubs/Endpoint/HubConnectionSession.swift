@@ -56,6 +56,8 @@ public final class HubConnectionSession: @unchecked Sendable {
     private var lastReadTick: UInt64
     private var lastWriteTick: UInt64
     private var unwritableBytes = 0
+    /// Set while this session waits in its shard's list of connections to flush.
+    var flushQueued = false
     private var uploadStreams: [String: HubStreamSource] = [:]
     /// Reasons reading is paused now: full upload buffers, and a full invocation queue.
     private var pauses = 0

@@ -2,7 +2,9 @@ import HubProtocol
 import NIOCore
 
 /// Writes one message to many connections of one event loop: the wire bytes are built once per
-/// protocol and transport kind and shared, and every connection written is flushed once.
+/// protocol and transport kind and shared. Nothing is flushed here: each connection written is
+/// returned once, and the shard flushes it once after every message it was given in the
+/// same turn of the event loop, so a burst of messages leaves in one write per connection.
 struct HubWriteBatch {
     private struct Entry {
         let protocolName: String
@@ -17,17 +19,16 @@ struct HubWriteBatch {
         self.message = message
     }
 
-    /// Queues the message on `connection` (on its event loop).
-    mutating func write(to connection: HubConnection) {
+    /// Queues the message on `connection` (on its event loop). Returns the session when it is
+    /// the first write since its last flush: the caller must flush it later.
+    mutating func write(to connection: HubConnection) -> HubConnectionSession? {
         let session = connection.session
-        guard let bytes = wireBytes(for: connection) else { return }
-        // Each socket needs its own flush; doing it right away spares a list of the written ones.
+        guard let bytes = wireBytes(for: connection) else { return nil }
         session.writeWire(bytes)
-        session.flush()
+        guard !session.flushQueued else { return nil }
+        session.flushQueued = true
+        return session
     }
-
-    /// Ends the batch (every connection written has been flushed already).
-    func flush() {}
 
     private mutating func wireBytes(for connection: HubConnection) -> ByteBuffer? {
         let name = connection.hubProtocol.name

@@ -158,6 +158,9 @@ final class HubConnectionShard: @unchecked Sendable {
     private var groups: [String: [String: HubConnection]] = [:]
     private var memberships: [String: Set<String>] = [:]
     private var users: [String: [String: HubConnection]] = [:]
+    /// Sessions written and not flushed yet, and whether a task to flush them is queued.
+    private var unflushed: [HubConnectionSession] = []
+    private var flushScheduled = false
 
     init(eventLoop: any EventLoop) {
         self.eventLoop = eventLoop
@@ -206,17 +209,40 @@ final class HubConnectionShard: @unchecked Sendable {
         return Set(groups[group]?.keys ?? [:].keys)
     }
 
+    private func queueFlush(_ session: HubConnectionSession?) {
+        if let session { unflushed.append(session) }
+    }
+
+    /// Flushes the sessions written since the last flush in a task of its own: the messages the
+    /// loop already has queued (a burst from the backplane, say) are written first, so each
+    /// socket gets one write for all of them instead of one per message.
+    private func scheduleFlush() {
+        guard !flushScheduled, !unflushed.isEmpty else { return }
+        flushScheduled = true
+        eventLoop.execute { self.flushWritten() }
+    }
+
+    private func flushWritten() {
+        flushScheduled = false
+        let sessions = unflushed
+        unflushed.removeAll(keepingCapacity: true)
+        for session in sessions {
+            session.flushQueued = false
+            session.flush()
+        }
+    }
+
     func sendAll(_ message: SerializedHubMessage, excluding: [String]) {
         eventLoop.assertInEventLoop()
         var batch = HubWriteBatch(message: message)
         if excluding.isEmpty {
-            for connection in connections.values { batch.write(to: connection) }
+            for connection in connections.values { queueFlush(batch.write(to: connection)) }
         } else {
             for connection in connections.values where !excluding.contains(connection.connectionId) {
-                batch.write(to: connection)
+                queueFlush(batch.write(to: connection))
             }
         }
-        batch.flush()
+        scheduleFlush()
     }
 
     func sendGroups(_ names: [String], _ message: SerializedHubMessage, excluding: [String]) {
@@ -225,10 +251,10 @@ final class HubConnectionShard: @unchecked Sendable {
         for name in names {
             guard let members = groups[name] else { continue }
             for connection in members.values where !excluding.contains(connection.connectionId) {
-                batch.write(to: connection)
+                queueFlush(batch.write(to: connection))
             }
         }
-        batch.flush()
+        scheduleFlush()
     }
 
     func sendUsers(_ names: [String], _ message: SerializedHubMessage) {
@@ -236,8 +262,8 @@ final class HubConnectionShard: @unchecked Sendable {
         var batch = HubWriteBatch(message: message)
         for name in names {
             guard let connections = users[name] else { continue }
-            for connection in connections.values { batch.write(to: connection) }
+            for connection in connections.values { queueFlush(batch.write(to: connection)) }
         }
-        batch.flush()
+        scheduleFlush()
     }
 }
