@@ -381,7 +381,9 @@ let package = Package(
         ),
         .testTarget(
             name: "HubBenchTests",
-            dependencies: ["HubBenchCore", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: [
+                "HubBenchCore", "HubTestSupport", "TestSupport", .product(name: "NIOCore", package: "swift-nio"),
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]

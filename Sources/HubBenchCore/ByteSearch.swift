@@ -58,11 +58,22 @@ enum ByteSearch {
         return position == index ? nil : (value, position)
     }
 
-    /// The number after the first `hb:` marker in `bytes` at or after `start`, or nil.
-    static func marker(in bytes: UnsafeRawBufferPointer, from start: Int = 0) -> UInt64? {
+    /// The first `hb:<sentAt>[:<sender>:<sequence>]` marker in `bytes` at or after `start`, or nil.
+    static func marker(in bytes: UnsafeRawBufferPointer, from start: Int = 0) -> BenchMarker? {
         var from = start
         while let at = find("hb:", in: bytes, from: from) {
-            if let (value, _) = decimal(bytes, at: at + 3) { return value }
+            if let (sentAt, end) = decimal(bytes, at: at + 3) {
+                var marker = BenchMarker(sentAt: sentAt)
+                if end < bytes.count, bytes[end] == UInt8(ascii: ":"),
+                    let (sender, senderEnd) = decimal(bytes, at: end + 1),
+                    senderEnd < bytes.count, bytes[senderEnd] == UInt8(ascii: ":"),
+                    let (sequence, _) = decimal(bytes, at: senderEnd + 1)
+                {
+                    marker.sender = sender
+                    marker.sequence = sequence
+                }
+                return marker
+            }
             from = at + 3
         }
         return nil

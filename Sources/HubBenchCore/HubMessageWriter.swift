@@ -30,9 +30,10 @@ public struct HubMessageWriter: Sendable {
         }
     }
 
-    /// The text of a bench message: `hb:<sentAt>`, padded with `x` to `minimumLength` bytes.
-    public static func messageText(sentAt: UInt64, minimumLength: Int) -> String {
-        let marker = "hb:\(sentAt)"
+    /// The text of a bench message: `hb:<sentAt>:<sender>:<sequence>`, padded with `x` to
+    /// `minimumLength` bytes.
+    public static func messageText(sentAt: UInt64, sender: Int, sequence: UInt64, minimumLength: Int) -> String {
+        let marker = "hb:\(sentAt):\(sender):\(sequence)"
         guard marker.utf8.count < minimumLength else { return marker }
         return marker + String(repeating: "x", count: minimumLength - marker.utf8.count)
     }

@@ -16,7 +16,7 @@ enum JSONMessageClassifier {
                 ByteSearch.hasPrefix(
                     #""ReceiveMessage""#, in: message, at: ByteSearch.skipSpaces(message, from: targetKey + 9))
             else { return .other(type: 1) }
-            return .receiveMessage(sentAt: ByteSearch.marker(in: message))
+            return .receiveMessage(ByteSearch.marker(in: message))
         case 3:
             return .completion(invocationID: invocationID(message), failed: hasError(message))
         case 6:

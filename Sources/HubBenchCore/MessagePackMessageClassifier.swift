@@ -14,7 +14,7 @@ enum MessagePackMessageClassifier {
             let isReceiveMessage =
                 target.count == 14 && ByteSearch.hasPrefix("ReceiveMessage", in: message, at: target.lowerBound)
             guard isReceiveMessage else { return .other(type: 1) }
-            return .receiveMessage(sentAt: ByteSearch.marker(in: message, from: cursor.index))
+            return .receiveMessage(ByteSearch.marker(in: message, from: cursor.index))
         case 3:
             // [3, Headers, InvocationId, ResultKind, Result?]; ResultKind 1 = error.
             guard count >= 4, cursor.skipHeaders(), let id = cursor.stringRange(), let kind = cursor.integer()

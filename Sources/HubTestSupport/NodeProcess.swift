@@ -27,4 +27,40 @@ public struct NodeProcess: Sendable {
     public func health() async throws -> String {
         try await TestHTTPClient.request("GET", port: port, path: "/health").body
     }
+
+    /// Starts a node like ``start(_:redisPort:)`` and waits until its backplane is connected, so
+    /// a broadcast from then on crosses nodes (/health has no event to await, so it is polled).
+    public static func startHealthy(_ name: String, redisPort: Int) async throws -> NodeProcess {
+        let node = try await start(name, redisPort: redisPort)
+        let deadline = ContinuousClock.now + .seconds(60)
+        while try await !node.health().contains(#""status":"ok""#) {
+            guard ContinuousClock.now < deadline else {
+                _ = await node.process.terminate()
+                throw TestTimeoutError(description: "\(name) never became healthy")
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return node
+    }
+
+    /// Runs the bundled broker with web-node and api-node on it for `body`, then stops them.
+    public static func withCluster(
+        _ body: (_ web: NodeProcess, _ api: NodeProcess) async throws -> Void
+    )
+        async throws
+    {
+        let broker = try await TestSupport.TestServer.start(.broker)
+        var nodes: [NodeProcess] = []
+        do {
+            nodes.append(try await startHealthy("web-node", redisPort: broker.port))
+            nodes.append(try await startHealthy("api-node", redisPort: broker.port))
+            try await body(nodes[0], nodes[1])
+        } catch {
+            for node in nodes { _ = await node.process.terminate() }
+            await broker.stop()
+            throw error
+        }
+        for node in nodes { _ = await node.process.terminate() }
+        await broker.stop()
+    }
 }

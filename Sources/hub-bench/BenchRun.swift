@@ -4,7 +4,20 @@ import Histogram
 import NIOCore
 import NIOPosix
 
-/// One run of the broadcast or group scenario: connect, warm up, measure, drain, close, report.
+/// The scenarios: what each connection does and what it should receive.
+enum Scenario: String, Sendable, CaseIterable {
+    /// A few senders invoke `BroadcastMessage(text)`; every connection receives every message.
+    case broadcast
+    /// `SendToGroup(group, text)`: one big group (LearningHub's `HubUsers`, which every connection
+    /// is in), or with a group size many small groups joined with `AddUserToGroup`.
+    case group
+    /// Every connection invokes `SendToIndividual(<its own id>, text)` and receives its own messages.
+    case echo
+    /// Connections are opened and held, nothing is sent: memory per idle connection.
+    case idle
+}
+
+/// One run: connect, (join groups), warm up, measure, drain, close, report.
 struct BenchRun: Sendable {
     var nodes: [HubNode]
     var settings: ConnectionSettings
@@ -17,11 +30,17 @@ struct BenchRun: Sendable {
     var connectConcurrency: Int
     var threads: Int
     var messageSize: Int
-    /// The hub method the sender invokes and the arguments before the timed text:
-    /// `BroadcastMessage(text)`, or `SendToGroup(group, text)` for the group scenario.
-    var target = "BroadcastMessage"
-    var leading: [String] = []
-    var scenarioName = "broadcast"
+    var scenario = Scenario.broadcast
+    /// The group of the one-big-group case.
+    var group = "HubUsers"
+    /// Members per group in the many-small-groups case; 0 for the one big group.
+    var groupSize = 0
+    /// Sending connections in the broadcast and group scenarios (echo: every connection).
+    var senders = 1
+    /// Processes whose memory and CPU are read: the nodes (and the broker) under test.
+    var watched: [WatchedProcess] = []
+    /// A line on stderr every second while measuring.
+    var progress = true
 
     func run() async throws -> BenchReport {
         raiseOpenFileLimit(needed: connections + connectConcurrency + 64)
@@ -45,24 +64,27 @@ struct BenchRun: Sendable {
                 try await loop.submit {
                     let state = LoopState(loop: loop)
                     state.startPings(every: interval)
+                    state.startLagProbe()
                     return NIOLoopBound(state, eventLoop: loop)
                 }.get())
         }
         let connector = HubConnector(settings: settings)
+        let beforeConnect = ProcessSample(watched)
 
-        // Connect: the sender first (nothing to measure without it), then the rest with bounded
-        // concurrency. Connection i goes to node i mod nodes and loop i mod loops.
+        // Connect: the first connection alone (nothing to measure without it), then the rest with
+        // bounded concurrency. Connection i goes to node i mod nodes and loop i mod loops.
         let connectStart = NIODeadline.now()
-        let sender: ConnectedHub
+        let first: ConnectedHub
         do {
-            sender = try await connector.connect(index: 0, node: nodes[0], state: states[0], loop: loops[0])
+            first = try await connector.connect(index: 0, node: nodes[0], state: states[0], loop: loops[0])
         } catch {
-            stderr("hub-bench: the sender connection to \(nodes[0]) failed: \(error)")
+            stderr("hub-bench: the first connection, to \(nodes[0]), failed: \(error)")
             throw ExitCode(2)
         }
-        var channels: [any Channel] = [sender.channel]
+        var hubs: [ConnectedHub] = [first]
         var connectErrors = ErrorTally()
         let nodes = self.nodes
+        let connections = self.connections
         await withTaskGroup(of: Result<ConnectedHub, any Error>.self) { tasks in
             var next = 1
             while next < connections, next <= connectConcurrency {
@@ -70,13 +92,19 @@ struct BenchRun: Sendable {
                     index: next, to: &tasks, connector: connector, nodes: nodes, states: states, loops: loops)
                 next += 1
             }
+            var lastReport = NIODeadline.now()
             for await result in tasks {
                 switch result {
-                case .success(let hub): channels.append(hub.channel)
+                case .success(let hub): hubs.append(hub)
                 case .failure(let error): connectErrors.add(error)
                 }
-                let done = channels.count + connectErrors.total
-                if done % 1000 == 0 { stderr("hub-bench: \(done)/\(connections) connections set up") }
+                if progress, NIODeadline.now() - lastReport >= .seconds(1) {
+                    lastReport = NIODeadline.now()
+                    let done = hubs.count + connectErrors.total
+                    stderr(
+                        "hub-bench: \(done)/\(connections) connections set up, \(connectErrors.total) failed, "
+                            + "\(format(Double(done) / seconds(since: connectStart), 0))/s")
+                }
                 if next < connections {
                     Self.addConnect(
                         index: next, to: &tasks, connector: connector, nodes: nodes, states: states, loops: loops)
@@ -85,9 +113,16 @@ struct BenchRun: Sendable {
             }
         }
         let connectSeconds = seconds(since: connectStart)
+        hubs.sort { $0.index < $1.index }
         stderr(
-            "hub-bench: \(channels.count)/\(connections) connections ready in \(format(connectSeconds, 2)) s"
+            "hub-bench: \(hubs.count)/\(connections) connections ready in \(format(connectSeconds, 2)) s "
+                + "(\(format(Double(hubs.count) / connectSeconds, 0))/s)"
                 + (connectErrors.total > 0 ? ", failures: \(connectErrors.summary)" : ""))
+
+        let plans = try await prepareSenders(hubs: hubs, loops: loops, states: states)
+        // Let the nodes settle before their memory is read (idle: the whole point of the run).
+        try await Task.sleep(nanoseconds: 1_000_000_000)
+        let afterConnect = ProcessSample(watched)
 
         // Measure: the window is known before the first send, so every receiver can tell a
         // warm-up message from a measured one by the send time in its marker.
@@ -97,50 +132,176 @@ struct BenchRun: Sendable {
         for (loop, state) in zip(loops, states) {
             try await loop.submit { state.value.window = window }.get()
         }
-        let mode = self.mode
-        let target = self.target
-        let leading = self.leading
-        let messageSize = self.messageSize
-        try await loops[0].submit {
-            let connection = sender.handler.value
-            let invocations = InvocationSender(
-                connection: connection, target: target, leading: leading, messageSize: messageSize, mode: mode,
-                window: window)
-            connection.sender = invocations
-            connection.state.sender = invocations
-            invocations.start()
-        }.get()
-        try await Task.sleep(nanoseconds: window.end - NIODeadline.now().uptimeNanoseconds)
+        try await startSenders(plans, window: window, loops: loops, states: states)
+        try await sleep(until: window.start)
+        let windowStart = ProcessSample(watched)
+        var previous = try await snapshot(loops: loops, states: states, full: false)
+        var previousAt = NIODeadline.now()
+        while NIODeadline.now().uptimeNanoseconds < window.end {
+            try await sleep(until: min(window.end, NIODeadline.now().uptimeNanoseconds + 1_000_000_000))
+            guard progress else { continue }
+            let current = try await snapshot(loops: loops, states: states, full: false)
+            let elapsed = seconds(since: previousAt)
+            previousAt = NIODeadline.now()
+            let (now, nowSender) = totals(current)
+            let (before, beforeSender) = totals(previous)
+            previous = current
+            let received =
+                (now.delivered + now.deliveredOutsideWindow) - (before.delivered + before.deliveredOutsideWindow)
+            stderr(
+                "hub-bench: \(format(Double(previousAt.uptimeNanoseconds - window.start) / 1e9, 1)) s: "
+                    + "sent \(format(Double(nowSender.sent - beforeSender.sent) / elapsed, 0))/s, "
+                    + "received \(format(Double(received) / elapsed, 0))/s, "
+                    + "open \(current.reduce(0) { $0 + $1.openConnections }), "
+                    + "outstanding \(nowSender.outstanding), disconnects \(now.disconnects), "
+                    + "hub-bench CPU \(format((ownCPUSeconds() - windowStart.ownCPU) * 1e11 / Double(max(previousAt.uptimeNanoseconds - window.start, 1)), 0)) %"
+            )
+        }
+        let windowEnd = ProcessSample(watched)
 
         // Drain: wait until every measured message has reached every connection, or give up.
-        let receivers = UInt64(channels.count)
         let drainStart = NIODeadline.now()
-        var snapshots = try await snapshot(loops: loops, states: states)
+        var snapshots = try await snapshot(loops: loops, states: states, full: false)
         while seconds(since: drainStart) < drainTimeout {
             let (counters, senderStats) = totals(snapshots)
-            if senderStats.outstanding == 0, counters.delivered >= senderStats.sentInWindow * receivers { break }
+            if senderStats.outstanding == 0, counters.delivered >= senderStats.expectedInWindow { break }
             try await Task.sleep(nanoseconds: 50_000_000)
-            snapshots = try await snapshot(loops: loops, states: states)
+            snapshots = try await snapshot(loops: loops, states: states, full: false)
         }
         let drainSeconds = seconds(since: drainStart)
+        snapshots = try await snapshot(loops: loops, states: states, full: true)
 
         // Close every connection with a WebSocket Close; a handler forces the close after 2 s.
         for (loop, state) in zip(loops, states) {
             try await loop.submit { state.value.closeAll() }.get()
         }
-        for channel in channels {
-            try? await channel.closeFuture.get()
+        for hub in hubs {
+            try? await hub.channel.closeFuture.get()
         }
 
         let (counters, senderStats) = totals(snapshots)
         var latency = makeLatencyHistogram()
-        for snapshot in snapshots { latency.add(snapshot.latency) }
+        var loopLag = makeLatencyHistogram()
+        for snapshot in snapshots {
+            if let histogram = snapshot.latency { latency.add(histogram) }
+            if let histogram = snapshot.loopLag { loopLag.add(histogram) }
+        }
         return BenchReport(
-            scenario: scenarioName, nodes: nodes.map(\.description), protocolName: settings.wire.rawValue, mode: mode,
-            connectionsRequested: connections, connected: channels.count, connectErrors: connectErrors,
+            scenario: scenario.rawValue, nodes: nodes.map(\.description), protocolName: settings.wire.rawValue,
+            mode: mode, groupSize: scenario == .group ? groupSize : 0, connectionsRequested: connections,
+            connected: hubs.count, connectErrors: connectErrors,
             openAtEnd: snapshots.reduce(0) { $0 + $1.openConnections }, warmup: warmup, duration: duration,
             connectSeconds: connectSeconds, drainSeconds: drainSeconds, sender: senderStats, counters: counters,
-            latency: latency)
+            latency: latency, loopLag: loopLag, threads: threads, cpusAllowed: allowedCPUCount(),
+            benchCPUSeconds: windowEnd.ownCPU - windowStart.ownCPU,
+            watchedPIDs: watched.map(\.pid), beforeConnect: beforeConnect, afterConnect: afterConnect,
+            windowStart: windowStart, windowEnd: windowEnd)
+    }
+
+    /// Who sends, through which hub method, to whom. Joins the small groups first when there are any.
+    private struct SenderPlan: Sendable {
+        var hub: ConnectedHub
+        var target: String
+        var targets: [SendTarget]
+    }
+
+    private func prepareSenders(
+        hubs: [ConnectedHub], loops: [any EventLoop], states: [NIOLoopBound<LoopState>]
+    ) async throws -> [SenderPlan] {
+        let everyone = UInt64(hubs.count)
+        let senderCount = max(1, min(senders, hubs.count))
+        switch scenario {
+        case .idle:
+            return []
+        case .broadcast:
+            return hubs.prefix(senderCount).map {
+                SenderPlan(
+                    hub: $0, target: "BroadcastMessage", targets: [SendTarget(leading: [], recipients: everyone)])
+            }
+        case .echo:
+            return try hubs.map { hub in
+                guard let id = hub.connectionID else {
+                    throw ValidationError(
+                        "the echo scenario needs negotiate for each connection's id (no --skip-negotiation)")
+                }
+                return SenderPlan(
+                    hub: hub, target: "SendToIndividual", targets: [SendTarget(leading: [id], recipients: 1)])
+            }
+        case .group where groupSize == 0:
+            return hubs.prefix(senderCount).map {
+                SenderPlan(
+                    hub: $0, target: "SendToGroup", targets: [SendTarget(leading: [group], recipients: everyone)])
+            }
+        case .group:
+            // Member j joins group j / groupSize; AddUserToGroup also tells every other connection,
+            // so the joins cost connections² notifications, which are waited for before measuring.
+            var joins: [EventLoopFuture<Void>] = []
+            for (j, hub) in hubs.enumerated() {
+                let name = "\(group)-\(j / groupSize)"
+                joins.append(hub.channel.eventLoop.flatSubmit { hub.handler.value.join(group: name) })
+            }
+            var failed = 0
+            for join in joins {
+                do { try await join.get() } catch { failed += 1 }
+            }
+            if failed > 0 { stderr("hub-bench: \(failed) AddUserToGroup invocations failed") }
+            let notices = everyone * everyone
+            let waitStart = NIODeadline.now()
+            while seconds(since: waitStart) < max(drainTimeout, 60) {
+                let (counters, _) = totals(try await snapshot(loops: loops, states: states, full: false))
+                if counters.unmarked >= notices { break }
+                try await Task.sleep(nanoseconds: 100_000_000)
+            }
+            let groupCount = (hubs.count + groupSize - 1) / groupSize
+            let active = min(senderCount, groupCount)
+            var plans: [SenderPlan] = []
+            for s in 0..<active {
+                var targets: [SendTarget] = []
+                for k in stride(from: s, to: groupCount, by: active) {
+                    let members = min(groupSize, hubs.count - k * groupSize)
+                    targets.append(SendTarget(leading: ["\(group)-\(k)"], recipients: UInt64(members)))
+                }
+                plans.append(SenderPlan(hub: hubs[s], target: "SendToGroup", targets: targets))
+            }
+            stderr("hub-bench: \(hubs.count - failed) connections joined \(groupCount) groups of up to \(groupSize)")
+            return plans
+        }
+    }
+
+    /// Starts every sender on its connection's loop. Open loop: the rate is split evenly and the
+    /// senders' first sends are spread over one period.
+    private func startSenders(
+        _ plans: [SenderPlan], window: MeasurementWindow, loops: [any EventLoop], states: [NIOLoopBound<LoopState>]
+    ) async throws {
+        let count = plans.count
+        var started: [EventLoopFuture<Void>] = []
+        for (s, plan) in plans.enumerated() {
+            var mode = self.mode
+            var offset: UInt64 = 0
+            if case .openLoop(let rate, let maxOutstanding) = mode {
+                let each = rate / Double(count)
+                mode = .openLoop(rate: each, maxOutstanding: maxOutstanding)
+                offset = UInt64(1e9 / each * Double(s) / Double(count))
+            }
+            let messageSize = self.messageSize
+            let handler = plan.hub.handler
+            started.append(
+                plan.hub.channel.eventLoop.submit {
+                    let connection = handler.value
+                    let sender = InvocationSender(
+                        connection: connection, target: plan.target, targets: plan.targets, messageSize: messageSize,
+                        mode: mode, window: window, startOffset: offset)
+                    connection.sender = sender
+                    connection.state.senders.append(sender)
+                    sender.start()
+                })
+        }
+        for future in started { try await future.get() }
+    }
+
+    private func sleep(until time: UInt64) async throws {
+        let now = NIODeadline.now().uptimeNanoseconds
+        if time > now { try await Task.sleep(nanoseconds: time - now) }
     }
 
     /// Connection `index` goes to node `index` mod nodes and loop `index` mod loops.
@@ -160,18 +321,26 @@ struct BenchRun: Sendable {
         }
     }
 
-    private func snapshot(loops: [any EventLoop], states: [NIOLoopBound<LoopState>]) async throws -> [LoopSnapshot] {
+    private func snapshot(
+        loops: [any EventLoop], states: [NIOLoopBound<LoopState>], full: Bool
+    ) async throws
+        -> [LoopSnapshot]
+    {
         var snapshots: [LoopSnapshot] = []
         for (loop, state) in zip(loops, states) {
-            snapshots.append(try await loop.submit { state.value.snapshot() }.get())
+            snapshots.append(try await loop.submit { state.value.snapshot(full: full) }.get())
         }
         return snapshots
     }
 
     private func totals(_ snapshots: [LoopSnapshot]) -> (ReceiveCounters, SenderSnapshot) {
         var counters = ReceiveCounters()
-        for snapshot in snapshots { counters.add(snapshot.counters) }
-        return (counters, snapshots.lazy.compactMap(\.sender).first ?? SenderSnapshot())
+        var senderStats = SenderSnapshot()
+        for snapshot in snapshots {
+            counters.add(snapshot.counters)
+            senderStats.add(snapshot.sender)
+        }
+        return (counters, senderStats)
     }
 }
 

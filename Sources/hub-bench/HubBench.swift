@@ -7,54 +7,44 @@ import NIOCore
 struct HubBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hub-bench",
-        abstract: "Load generator for SignalR hub nodes: delivered messages/s and latency of a broadcast.",
+        abstract:
+            "Load generator for SignalR hub nodes: delivered messages/s, latency, set-up rate and memory per connection.",
         discussion: """
-            Scenario `broadcast` (and `group`, the same with `SendToGroup(<--group>, text)`): opens --connections WebSocket connections, spread round-robin over the \
-            --node URLs (connection 0, the sender, goes to the first node). Each connection does \
-            `POST <hub>/negotiate?negotiateVersion=1`, upgrades `ws://host:port/<hub>?id=<connectionToken>` \
-            (straight to the hub path with --skip-negotiation) and sends the hub handshake \
-            ({"protocol":"json"|"messagepack","version":1} + 0x1E), waiting for {} + 0x1E. At most \
-            --connect-concurrency connects are in flight; failures are counted per kind and the run goes on \
-            with the connections that succeeded.
+            Scenarios (--scenario):
+              broadcast  --senders connections (default 1) invoke BroadcastMessage(text); every connection receives it.
+              group      SendToGroup(<--group>, text) to the one big group every LearningHub connection is in, or with \
+            --group-size N many small groups: connection j joins <--group>-<j/N> with AddUserToGroup before measuring \
+            (LearningHub tells every other connection about each join: connections² notices, awaited), and the senders \
+            cycle through the groups.
+              echo       every connection invokes SendToIndividual(<its own connection id>, text) and receives its own messages.
+              idle       connections are opened and held for --duration; nothing is sent (memory per connection, with --node-pid).
 
-            When every connection is ready, the sender invokes `BroadcastMessage` (one string argument, \
-            `hb:<monotonic ns>`, padded with x to --message-size bytes) as blocking invocations with ids: \
-            closed loop with --window invocations outstanding (the next is sent when a Completion arrives), \
-            or open loop at --rate invocations/s. The hub answers with `ReceiveMessage(...)` to every \
-            connection, the sender's included.
+            Each connection does POST <hub>/negotiate?negotiateVersion=1, upgrades ws://host:port/<hub>?id=<token> \
+            (straight to the hub path with --skip-negotiation) and sends the hub handshake, waiting for {} + 0x1E. \
+            Connection i goes to --node i mod nodes and binds source address 127.0.0.(1 + i mod --source-addresses) \
+            for IPv4 loopback nodes. At most --connect-concurrency set-ups are in flight; failures are counted per kind.
 
-            Receivers count ReceiveMessage invocations by scanning the frame bytes (no JSON or MessagePack \
-            decoding; messages are split on 0x1E or VarInt framing, not on frames) and read the `hb:` \
-            marker back. Messages sent during the first --warmup seconds are not measured; then --duration \
-            seconds of sends are. A message counts as delivered when its send time lies in that window, \
-            however late it arrives (up to --drain-timeout after the window), so expected = sent × \
-            connections and the difference is loss. Latency (receive time − send time, one monotonic clock, \
-            one process) is timed on every message of the first --latency-connections connections; \
-            p50/p99 come from an HdrHistogram in microseconds. In open loop the send time is the scheduled \
-            one, so a stalled sender or hub shows as latency (no coordinated omission).
+            Senders invoke with invocation ids: closed loop, --window invocations outstanding per sender, or open loop \
+            at --rate invocations/s in all (split over the senders, their first sends spread over one period). The \
+            text is hb:<monotonic ns>:<sender>:<sequence>, padded with x to --payload bytes. Receivers find \
+            ReceiveMessage invocations by scanning frame bytes (no decoding); a message counts as delivered when its \
+            send time lies in the measured window (after --warmup, --duration long), however late it arrives (up to \
+            --drain-timeout after). Expected = each measured message × its recipients; lost = expected − delivered; a \
+            sequence number not above the last one a connection had from that sender counts as a duplicate. Latency \
+            (receive − send time, one monotonic clock) is timed on every message of the first --latency-connections \
+            connections, in an HdrHistogram (µs); in open loop the send time is the scheduled one (no coordinated omission).
 
-            Each event loop pings its connections ({"type":6} / 02 91 06) every --ping-interval seconds so a \
-            hub's client timeout does not fire. At the end every connection is closed with a WebSocket \
-            Close (1000). Output: a human summary, then one line for scripts:
+            hub-bench reports its own CPU in the window and its event-loop lag (how late a task due every 10 ms ran: how \
+            long a socket with data ready could wait unread). --node-pid PID (repeatable) adds the resident memory of \
+            those processes before connecting and after (per connection) and their CPU in the window (per delivery). \
+            A progress line goes to stderr every second. Output: a summary, then RESULT key=value … on one line; with \
+            --json one JSON object instead (deliveredPerSecond, latencyMicroseconds.p99, exactlyOnce, …).
 
-              RESULT scenario=broadcast connections=N duration=S sent=N delivered=N
-                delivered_per_s=X p50_us=N p99_us=N errors=N expected=N lost=N ...
-
-            (on one line; sent counts measured invocations, delivered the measured ReceiveMessages; \
-            further keys: connected, nodes, protocol, p999_us, max_us, latency_samples, rtt_p50_us and \
-            rtt_p99_us (invocation round trip to its Completion), sent_per_s, failed_completions, skipped, \
-            disconnects, connect_errors, window or rate). errors = failed set-ups + disconnects + unreadable \
-            messages + server Close errors + failed Completions (+1 when the sender's connection was lost).
-
-            Exit status: 0 when something was delivered, 1 when nothing was, 2 when the sender could not \
-            connect. Loopback only; tools/bench-hubs builds it in release mode and runs it.
+            Exit status: 0 when something was delivered (idle: when every connection was set up and still open), 1 \
+            otherwise, 2 when the first connection failed. Loopback only; tools/bench-hubs and tools/bench-hub build it \
+            in release mode and run it.
             """
     )
-
-    enum Scenario: String, ExpressibleByArgument, CaseIterable {
-        case broadcast
-        case group
-    }
 
     enum ProtocolOption: String, ExpressibleByArgument, CaseIterable {
         case json
@@ -70,14 +60,17 @@ struct HubBench: AsyncParsableCommand {
             valueName: "url"))
     var nodes: [String] = []
 
-    @Option(
-        help:
-            "Scenario: `broadcast` (BroadcastMessage(text)) or `group` (SendToGroup(<--group>, text); every connection must be in the group, as in LearningHub's default group HubUsers)."
-    )
+    @Option(help: "Scenario: broadcast, group, echo or idle.")
     var scenario: Scenario = .broadcast
 
-    @Option(help: "The group the group scenario sends to.")
+    @Option(help: "The group scenario's group (with --group-size: the prefix of the small groups' names).")
     var group: String = "HubUsers"
+
+    @Option(help: "Group scenario: members per group (many small groups); 0 sends to the one big group --group.")
+    var groupSize: Int = 0
+
+    @Option(help: "Sending connections in the broadcast and group scenarios (echo: every connection sends).")
+    var senders: Int = 1
 
     @Option(help: "Connections to open in all, the sender included.")
     var connections: Int = 100
@@ -94,16 +87,18 @@ struct HubBench: AsyncParsableCommand {
     @Flag(help: "Connect the WebSocket straight to the hub path, without negotiate and ?id=.")
     var skipNegotiation = false
 
-    @Option(help: "Closed loop: invocations kept outstanding (waiting for their Completion).")
+    @Option(help: "Closed loop: invocations each sender keeps outstanding (waiting for their Completion).")
     var window: Int = 8
 
-    @Option(help: "Open loop: invocations per second on a fixed schedule (replaces --window).")
+    @Option(help: "Open loop: invocations per second in all, on a fixed schedule (replaces --window).")
     var rate: Double?
 
     @Option(help: "Open loop: most invocations waiting for a Completion; due sends past it are skipped and counted.")
     var maxOutstanding: Int = 10_000
 
-    @Option(help: "Minimum length of the message text in bytes (the hb: marker is padded with x).")
+    @Option(
+        name: [.customLong("payload"), .customLong("message-size")],
+        help: "Minimum length of the message text in bytes (the hb: marker is padded with x).")
     var messageSize: Int = 0
 
     @Option(help: "Time every message on this many connections (the first ones, so spread over nodes).")
@@ -112,8 +107,25 @@ struct HubBench: AsyncParsableCommand {
     @Option(help: "Connection set-ups in flight at once.")
     var connectConcurrency: Int = 100
 
-    @Option(help: "Event-loop threads of hub-bench.")
-    var threads: Int = System.coreCount
+    @Option(help: "Event-loop threads of hub-bench (default: the CPUs it may run on).")
+    var threads: Int = allowedCPUCount()
+
+    @Option(
+        help:
+            "Spread client sockets over source addresses 127.0.0.1 … 127.0.0.N (IPv4 loopback nodes; 0: the kernel's choice)."
+    )
+    var sourceAddresses: Int = 8
+
+    @Option(
+        name: .customLong("node-pid"),
+        help: ArgumentHelp("A node (or broker) process whose memory and CPU to report. Repeatable.", valueName: "pid"))
+    var nodePIDs: [Int32] = []
+
+    @Flag(help: "Print the report as one JSON object on stdout (the summary goes to stderr).")
+    var json = false
+
+    @Flag(name: .customLong("no-progress"), help: "No progress line every second.")
+    var noProgress = false
 
     @Option(help: "Seconds to wait after the window for messages still on their way.")
     var drainTimeout: Double = 5
@@ -137,8 +149,14 @@ struct HubBench: AsyncParsableCommand {
         guard window >= 1 else { throw ValidationError("--window must be at least 1") }
         if let rate { guard rate > 0 else { throw ValidationError("--rate must be positive") } }
         guard maxOutstanding >= 1, connectConcurrency >= 1, threads >= 1, latencyConnections >= 0,
-            messageSize >= 0, maxFrameSize >= 1024
-        else { throw ValidationError("counts must be positive (--max-frame-size at least 1024)") }
+            messageSize >= 0, maxFrameSize >= 1024, groupSize >= 0, senders >= 1, (0...254).contains(sourceAddresses)
+        else {
+            throw ValidationError(
+                "counts must be positive (--max-frame-size at least 1024, --source-addresses 0 to 254)")
+        }
+        if scenario == .echo, skipNegotiation {
+            throw ValidationError("the echo scenario needs negotiate (each connection's id): drop --skip-negotiation")
+        }
     }
 
     func run() async throws {
@@ -148,27 +166,43 @@ struct HubBench: AsyncParsableCommand {
         } catch {
             throw ValidationError("\(error)")
         }
+        var sources: [SocketAddress] = []
+        if sourceAddresses > 0, nodes.allSatisfy({ $0.address.protocol == .inet }) {
+            sources = try (1...sourceAddresses).map { try SocketAddress(ipAddress: "127.0.0.\($0)", port: 0) }
+        }
         var run = BenchRun(
             nodes: nodes,
             settings: ConnectionSettings(
                 wire: wire.wire, skipNegotiation: skipNegotiation, timeout: .seconds(seconds: timeout),
-                latencyConnections: latencyConnections, maxFrameSize: maxFrameSize),
+                latencyConnections: latencyConnections, maxFrameSize: maxFrameSize, sourceAddresses: sources),
             connections: connections,
             mode: rate.map { .openLoop(rate: $0, maxOutstanding: maxOutstanding) } ?? .closedLoop(window: window),
-            warmup: warmup, duration: duration, drainTimeout: drainTimeout,
+            warmup: scenario == .idle ? 0 : warmup, duration: duration, drainTimeout: drainTimeout,
             pingInterval: .seconds(seconds: pingInterval), connectConcurrency: connectConcurrency,
             threads: threads, messageSize: messageSize)
-        if scenario == .group {
-            run.target = "SendToGroup"
-            run.leading = [group]
-            run.scenarioName = "group"
-        }
+        run.scenario = scenario
+        run.group = group
+        run.groupSize = groupSize
+        run.senders = senders
+        run.watched = nodePIDs.map(WatchedProcess.init)
+        run.progress = !noProgress
         let report = try await run.run()
-        print(report.summary)
-        print(report.resultLine)
-        if report.counters.delivered == 0 { throw ExitCode(1) }
+        if json {
+            stderr(report.summary)
+            print(report.json)
+        } else {
+            print(report.summary)
+            print(report.resultLine)
+        }
+        let succeeded =
+            scenario == .idle
+            ? report.connected == connections && report.openAtEnd == connections
+            : report.counters.delivered > 0
+        if !succeeded { throw ExitCode(1) }
     }
 }
+
+extension Scenario: ExpressibleByArgument {}
 
 extension TimeAmount {
     /// A duration given in (fractional) seconds.

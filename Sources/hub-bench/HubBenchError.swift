@@ -6,6 +6,7 @@ enum HubBenchError: Error, CustomStringConvertible {
     case handshakeRejected(String)
     case closedDuringHandshake
     case timeout(String)
+    case joinFailed
 
     var category: String {
         switch self {
@@ -15,6 +16,7 @@ enum HubBenchError: Error, CustomStringConvertible {
         case .handshakeRejected: "handshake-rejected"
         case .closedDuringHandshake: "closed-during-handshake"
         case .timeout(let stage): "timeout-\(stage)"
+        case .joinFailed: "join-failed"
         }
     }
 
@@ -26,6 +28,7 @@ enum HubBenchError: Error, CustomStringConvertible {
         case .handshakeRejected(let text): "the hub handshake was rejected: \(text)"
         case .closedDuringHandshake: "the connection closed before the hub handshake completed"
         case .timeout(let stage): "timed out during \(stage)"
+        case .joinFailed: "AddUserToGroup failed"
         }
     }
 }

@@ -18,8 +18,14 @@ final class HubConnectionHandler: ChannelInboundHandler {
     let state: LoopState
     let writer: HubMessageWriter
     let timesLatency: Bool
-    /// Set on the sender's connection only.
+    /// Set on sending connections only.
     var sender: InvocationSender?
+    /// The connection id from negotiate (nil with --skip-negotiation): echo sends to it.
+    var connectionID: String?
+    /// The last sequence number received from each sender, by sender index.
+    private var lastSequence: [UInt64: UInt64] = [:]
+    /// The `AddUserToGroup` invocation (id 0) waiting for its Completion.
+    private var pendingJoin: EventLoopPromise<Void>?
     private var scanner: HubMessageScanner
     private let handshakePromise: EventLoopPromise<Void>
     private var context: ChannelHandlerContext?
@@ -90,6 +96,20 @@ final class HubConnectionHandler: ChannelInboundHandler {
         }
     }
 
+    /// Invokes `AddUserToGroup(group)` with invocation id 0; the future completes with its
+    /// Completion (failed when the Completion has an error or the connection closes first).
+    func join(group: String) -> EventLoopFuture<Void> {
+        guard phase == .open, let context else {
+            return state.loop.makeFailedFuture(HubBenchError.closedDuringHandshake)
+        }
+        let promise = context.eventLoop.makePromise(of: Void.self)
+        pendingJoin = promise
+        var buffer = context.channel.allocator.buffer(capacity: 64)
+        writer.writeInvocation(invocationID: 0, target: "AddUserToGroup", text: group, into: &buffer)
+        write(buffer, flush: true)
+        return promise.futureResult
+    }
+
     func sendPing() {
         guard phase == .open, let context else { return }
         var buffer = context.channel.allocator.buffer(capacity: 16)
@@ -152,15 +172,30 @@ final class HubConnectionHandler: ChannelInboundHandler {
         var completed = false
         let failure = scanner.scan(payload) { kind in
             switch kind {
-            case .receiveMessage(let sentAt?):
-                if let window, window.contains(sentAt) {
+            case .receiveMessage(let marker?):
+                if marker.sequence != 0 {
+                    let last = lastSequence[marker.sender] ?? 0
+                    if marker.sequence <= last {
+                        state.counters.duplicates += 1
+                    } else {
+                        lastSequence[marker.sender] = marker.sequence
+                    }
+                }
+                if let window, window.contains(marker.sentAt) {
                     state.counters.delivered += 1
-                    if timesLatency, now > sentAt { state.latency.recordNanoseconds(now - sentAt) }
+                    if timesLatency, now > marker.sentAt { state.latency.recordNanoseconds(now - marker.sentAt) }
                 } else {
                     state.counters.deliveredOutsideWindow += 1
                 }
             case .receiveMessage(nil):
                 state.counters.unmarked += 1
+            case .completion(0?, let failed):
+                if let join = pendingJoin {
+                    pendingJoin = nil
+                    if failed { join.fail(HubBenchError.joinFailed) } else { join.succeed(()) }
+                } else {
+                    state.counters.otherMessages += 1
+                }
             case .completion(let id, let failed):
                 if let sender, let id {
                     sender.completed(invocationID: id, failed: failed, now: now)
@@ -213,6 +248,8 @@ final class HubConnectionHandler: ChannelInboundHandler {
         forcedClose?.cancel()
         state.connections[index] = nil
         sender?.connectionLost()
+        pendingJoin?.fail(HubBenchError.closedDuringHandshake)
+        pendingJoin = nil
         context.fireChannelInactive()
     }
 

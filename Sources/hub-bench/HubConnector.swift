@@ -14,12 +14,23 @@ struct ConnectionSettings: Sendable {
     /// Connections with an index below this time every message they receive.
     var latencyConnections: Int
     var maxFrameSize: Int
+    /// Local addresses client sockets are bound to, connection i to the (i mod count)-th; empty
+    /// leaves the choice to the kernel. Several loopback addresses give each its own ~28,000
+    /// ephemeral ports.
+    var sourceAddresses: [SocketAddress] = []
+
+    func source(for index: Int) -> SocketAddress? {
+        sourceAddresses.isEmpty ? nil : sourceAddresses[index % sourceAddresses.count]
+    }
 }
 
 /// A connection past its hub handshake.
 struct ConnectedHub: Sendable {
+    var index: Int
     var channel: any Channel
     var handler: NIOLoopBound<HubConnectionHandler>
+    /// From negotiate; nil with --skip-negotiation.
+    var connectionID: String?
 }
 
 /// Opens bench connections: negotiate (unless skipped), WebSocket upgrade, hub handshake.
@@ -37,15 +48,19 @@ struct HubConnector: Sendable {
     ) async throws
         -> ConnectedHub
     {
-        let token = settings.skipNegotiation ? nil : try await negotiate(node: node, loop: loop)
+        let negotiated = settings.skipNegotiation ? nil : try await negotiate(node: node, index: index, loop: loop)
+        let token = negotiated?.token
+        let connectionID = negotiated?.connectionID
         let settings = self.settings
+        var bootstrap = ClientBootstrap(group: loop).connectTimeout(settings.timeout)
+        if let source = settings.source(for: index) { bootstrap = bootstrap.bind(to: source) }
         var headers = HTTPHeaders()
         headers.add(name: "Host", value: node.hostHeader)
         headers.add(name: "Content-Length", value: "0")
         let head = HTTPRequestHead(
             version: .http1_1, method: .GET, uri: node.webSocketTarget(token: token), headers: headers)
-        let ready: EventLoopFuture<ConnectedHub> = try await ClientBootstrap(group: loop)
-            .connectTimeout(settings.timeout)
+        let ready: EventLoopFuture<ConnectedHub> =
+            try await bootstrap
             .connect(to: node.address) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let upgrader = NIOTypedWebSocketClientUpgrader<UpgradeOutcome>(
@@ -78,8 +93,12 @@ struct HubConnector: Sendable {
                         upgradeTimeout.cancel()
                         switch outcome {
                         case .upgraded(let handler, let handshake):
+                            handler.value.connectionID = connectionID
                             handler.value.startHandshake(timeout: settings.timeout)
-                            return handshake.map { ConnectedHub(channel: channel, handler: handler) }
+                            return handshake.map {
+                                ConnectedHub(
+                                    index: index, channel: channel, handler: handler, connectionID: connectionID)
+                            }
                         case .notUpgraded:
                             return channel.eventLoop.makeFailedFuture(HubBenchError.upgradeRefused)
                         }
@@ -101,17 +120,24 @@ struct HubConnector: Sendable {
         var url: String?
     }
 
-    /// `POST <hub>/negotiate?negotiateVersion=1` and the token for `?id=` (the connection id for a
-    /// version-0 answer). Foundation decodes the body: this is set-up, not the measured path.
-    func negotiate(node: HubNode, loop: any EventLoop) async throws -> String {
+    /// `POST <hub>/negotiate?negotiateVersion=1`: the token for `?id=` (the connection id for a
+    /// version-0 answer) and the connection id. Foundation decodes the body: this is set-up, not
+    /// the measured path.
+    func negotiate(
+        node: HubNode, index: Int, loop: any EventLoop
+    ) async throws -> (
+        token: String, connectionID: String?
+    ) {
         let timeout = settings.timeout
+        var bootstrap = ClientBootstrap(group: loop).connectTimeout(timeout)
+        if let source = settings.source(for: index) { bootstrap = bootstrap.bind(to: source) }
         var headers = HTTPHeaders()
         headers.add(name: "Host", value: node.hostHeader)
         headers.add(name: "Content-Length", value: "0")
         headers.add(name: "Connection", value: "close")
         let head = HTTPRequestHead(version: .http1_1, method: .POST, uri: node.negotiateTarget, headers: headers)
-        let response: EventLoopFuture<NegotiateResponseHandler.Response> = try await ClientBootstrap(group: loop)
-            .connectTimeout(timeout)
+        let response: EventLoopFuture<NegotiateResponseHandler.Response> =
+            try await bootstrap
             .connect(to: node.address) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let promise = channel.eventLoop.makePromise(of: NegotiateResponseHandler.Response.self)
@@ -145,7 +171,7 @@ struct HubConnector: Sendable {
             throw HubBenchError.negotiateFailed(
                 "no connectionToken or connectionId in \(String(buffer: body).prefix(200))")
         }
-        return token
+        return (token, decoded.connectionId)
     }
 }
 

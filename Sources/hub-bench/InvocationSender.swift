@@ -17,6 +17,8 @@ struct SenderSnapshot: Sendable {
     var sent: UInt64 = 0
     /// Invocations whose marker time lies in the measurement window.
     var sentInWindow: UInt64 = 0
+    /// Deliveries those measured invocations should make: each one's recipients, summed.
+    var expectedInWindow: UInt64 = 0
     var completed: UInt64 = 0
     /// Completions that carried an error.
     var failed: UInt64 = 0
@@ -25,19 +27,46 @@ struct SenderSnapshot: Sendable {
     var outstanding = 0
     /// Invocation round trips (send to Completion) of invocations sent in the window, in µs.
     var completionLatency = makeLatencyHistogram()
-    var connectionLost = false
+    /// Senders whose connection was lost.
+    var connectionsLost = 0
+    var senders = 0
+
+    /// Adds `other`'s counts, and its latency histogram when `latency` is set (that is the costly part).
+    mutating func add(_ other: SenderSnapshot, latency: Bool = true) {
+        sent += other.sent
+        sentInWindow += other.sentInWindow
+        expectedInWindow += other.expectedInWindow
+        completed += other.completed
+        failed += other.failed
+        skipped += other.skipped
+        outstanding += other.outstanding
+        if latency { completionLatency.add(other.completionLatency) }
+        connectionsLost += other.connectionsLost
+        senders += other.senders
+    }
 }
 
-/// Invokes the hub method on the sender's connection with `hb:<send time>` in its one argument.
-/// Runs on that connection's event loop only.
+/// Where one sender's invocations go: the arguments before the timed text, and how many
+/// connections each such message should reach.
+struct SendTarget: Sendable {
+    var leading: [String]
+    var recipients: UInt64
+}
+
+/// Invokes the hub method on one sending connection with `hb:<send time>:<sender>:<sequence>` in
+/// its last argument, cycling through `targets`. Runs on that connection's event loop only.
 final class InvocationSender {
     let connection: HubConnectionHandler
     let target: String
-    let leading: [String]
+    let targets: [SendTarget]
     let messageSize: Int
     let mode: SendMode
     let window: MeasurementWindow
+    /// Open loop: the first send is this many nanoseconds after the start, so that many senders
+    /// do not all send at the same instants.
+    let startOffset: UInt64
     private var nextID: UInt64 = 1
+    private var nextTarget = 0
     /// Send time of each outstanding invocation, by id.
     private var sendTimes: [UInt64: UInt64] = [:]
     private var stats = SenderSnapshot()
@@ -47,15 +76,18 @@ final class InvocationSender {
     private var scheduled: UInt64 = 0
 
     init(
-        connection: HubConnectionHandler, target: String, leading: [String], messageSize: Int, mode: SendMode,
-        window: MeasurementWindow
+        connection: HubConnectionHandler, target: String, targets: [SendTarget], messageSize: Int, mode: SendMode,
+        window: MeasurementWindow, startOffset: UInt64 = 0
     ) {
+        precondition(!targets.isEmpty)
         self.connection = connection
         self.target = target
-        self.leading = leading
+        self.targets = targets
         self.messageSize = messageSize
         self.mode = mode
         self.window = window
+        self.startOffset = startOffset
+        stats.senders = 1
     }
 
     func start() {
@@ -67,7 +99,7 @@ final class InvocationSender {
             }
             connection.flush()
         case .openLoop:
-            openLoopStart = now
+            openLoopStart = now + startOffset
             tick()
         }
     }
@@ -80,7 +112,7 @@ final class InvocationSender {
     }
 
     func connectionLost() {
-        stats.connectionLost = true
+        if stats.connectionsLost == 0 { stats.connectionsLost = 1 }
         stop()
     }
 
@@ -103,14 +135,21 @@ final class InvocationSender {
         }
         let id = nextID
         nextID += 1
+        let destination = targets[nextTarget]
+        nextTarget = nextTarget + 1 == targets.count ? 0 : nextTarget + 1
         var buffer = ByteBuffer()
         connection.writer.writeInvocation(
-            invocationID: id, target: target, leading: leading,
-            text: HubMessageWriter.messageText(sentAt: sentAt, minimumLength: messageSize), into: &buffer)
+            invocationID: id, target: target, leading: destination.leading,
+            text: HubMessageWriter.messageText(
+                sentAt: sentAt, sender: connection.index, sequence: id, minimumLength: messageSize),
+            into: &buffer)
         connection.write(buffer, flush: false)
         sendTimes[id] = sentAt
         stats.sent += 1
-        if window.contains(sentAt) { stats.sentInWindow += 1 }
+        if window.contains(sentAt) {
+            stats.sentInWindow += 1
+            stats.expectedInWindow += destination.recipients
+        }
         return true
     }
 
@@ -131,7 +170,7 @@ final class InvocationSender {
     private func tick() {
         guard case .openLoop(let rate, let maxOutstanding) = mode, !stopped else { return }
         let now = NIODeadline.now().uptimeNanoseconds
-        let due = UInt64(Double(now - openLoopStart) * rate / 1e9) + 1
+        let due = now < openLoopStart ? 0 : UInt64(Double(now - openLoopStart) * rate / 1e9) + 1
         while scheduled < due, !stopped {
             let sentAt = openLoopStart + UInt64(Double(scheduled) * 1e9 / rate)
             scheduled += 1

@@ -26,6 +26,9 @@ struct ReceiveCounters: Sendable {
     var malformed: UInt64 = 0
     /// Connections lost after their handshake while the bench had not asked them to close.
     var disconnects: UInt64 = 0
+    /// Marked messages that arrived at a connection with a sequence number not above the last one
+    /// it had from the same sender: a duplicate, or out of order.
+    var duplicates: UInt64 = 0
 
     mutating func add(_ other: ReceiveCounters) {
         delivered += other.delivered
@@ -36,6 +39,7 @@ struct ReceiveCounters: Sendable {
         serverCloseErrors += other.serverCloseErrors
         malformed += other.malformed
         disconnects += other.disconnects
+        duplicates += other.duplicates
     }
 }
 
@@ -52,12 +56,14 @@ extension Histogram<UInt64> {
     }
 }
 
-/// A copy of one loop's state, taken on the loop and handed out.
+/// A copy of one loop's state, taken on the loop and handed out. The histograms are copied only
+/// for the final report (`full`).
 struct LoopSnapshot: Sendable {
     var counters: ReceiveCounters
-    var latency: Histogram<UInt64>
+    var latency: Histogram<UInt64>?
+    var loopLag: Histogram<UInt64>?
     var openConnections: Int
-    var sender: SenderSnapshot?
+    var sender: SenderSnapshot
 }
 
 /// What the connections of one event loop share. Confined to that loop (reached through
@@ -71,8 +77,13 @@ final class LoopState {
     var latency = makeLatencyHistogram()
     /// Connections past their handshake, by index: the ping timer and the final close visit them.
     var connections: [Int: HubConnectionHandler] = [:]
-    var sender: InvocationSender?
+    var senders: [InvocationSender] = []
+    /// How late this loop ran a task due every `lagInterval`, in µs, while the window was open:
+    /// how long a socket with data ready could wait before the loop read it.
+    var loopLag = makeLatencyHistogram()
     private var pingTask: Scheduled<Void>?
+    private var lagTask: Scheduled<Void>?
+    private static let lagInterval = TimeAmount.milliseconds(10)
 
     init(loop: any EventLoop) {
         self.loop = loop
@@ -87,16 +98,33 @@ final class LoopState {
         }
     }
 
-    func snapshot() -> LoopSnapshot {
-        LoopSnapshot(
-            counters: counters, latency: latency, openConnections: connections.count, sender: sender?.snapshot())
+    /// Samples the loop's lag every 10 ms: the delay between when a task was due and when it ran.
+    func startLagProbe() {
+        let due = NIODeadline.now() + Self.lagInterval
+        lagTask = loop.assumeIsolated().scheduleTask(deadline: due) {
+            let now = NIODeadline.now()
+            if let window = self.window, window.contains(now.uptimeNanoseconds) {
+                self.loopLag.recordNanoseconds(UInt64(max((now - due).nanoseconds, 0)))
+            }
+            self.startLagProbe()
+        }
     }
 
-    /// Stops the pings and the sender and starts a clean close of every connection.
+    func snapshot(full: Bool) -> LoopSnapshot {
+        var senderStats = SenderSnapshot()
+        for sender in senders { senderStats.add(sender.snapshot(), latency: full) }
+        return LoopSnapshot(
+            counters: counters, latency: full ? latency : nil, loopLag: full ? loopLag : nil,
+            openConnections: connections.count, sender: senderStats)
+    }
+
+    /// Stops the pings, the lag probe and the senders and starts a clean close of every connection.
     func closeAll() {
         pingTask?.cancel()
         pingTask = nil
-        sender?.stop()
+        lagTask?.cancel()
+        lagTask = nil
+        for sender in senders { sender.stop() }
         for connection in connections.values { connection.beginClose() }
     }
 }

@@ -39,7 +39,7 @@ private func packString(_ string: String) -> [UInt8] {
 
 private let jsonStream = json(
     "{}",
-    #"{"type":1,"target":"ReceiveMessage","arguments":["User connection id: a-b_C. Message: hb:123456789"]}"#,
+    #"{"type":1,"target":"ReceiveMessage","arguments":["User connection id: a-b_C. Message: hb:123456789:4:17xx"]}"#,
     #"{"type":1,"target":"ReceiveMessage","arguments":["no marker hb:x"]}"#,
     #"{"type":1,"target":"Other","arguments":["hb:5"]}"#,
     #"{"type":3,"invocationId":"42"}"#,
@@ -52,7 +52,8 @@ private let jsonStream = json(
 )
 
 private let jsonKinds: [HubMessageKind] = [
-    .handshake(error: nil), .receiveMessage(sentAt: 123_456_789), .receiveMessage(sentAt: nil), .other(type: 1),
+    .handshake(error: nil), .receiveMessage(BenchMarker(sentAt: 123_456_789, sender: 4, sequence: 17)),
+    .receiveMessage(nil), .other(type: 1),
     .completion(invocationID: 42, failed: false), .completion(invocationID: 43, failed: true),
     .completion(invocationID: nil, failed: false), .ping, .close(hasError: true), .close(hasError: false), .malformed,
 ]
@@ -99,7 +100,8 @@ private let packStream =
         receive, receiveWithHeaders, otherTarget, voidCompletion, errorCompletion, packPing, cleanClose, errorClose,
         [0xc0])
 private let packKinds: [HubMessageKind] = [
-    .handshake(error: nil), .receiveMessage(sentAt: 987_654_321_012), .receiveMessage(sentAt: 7), .other(type: 1),
+    .handshake(error: nil), .receiveMessage(BenchMarker(sentAt: 987_654_321_012)),
+    .receiveMessage(BenchMarker(sentAt: 7)), .other(type: 1),
     .completion(invocationID: 7, failed: false), .completion(invocationID: 8, failed: true), .ping,
     .close(hasError: false), .close(hasError: true), .malformed,
 ]
@@ -125,12 +127,13 @@ private let packKinds: [HubMessageKind] = [
 
 @Test func writerOutputMatchesTheProtocol() {
     var buffer = ByteBuffer()
-    let text = HubMessageWriter.messageText(sentAt: 12, minimumLength: 8)
-    #expect(text == "hb:12xxx")
+    let text = HubMessageWriter.messageText(sentAt: 12, sender: 3, sequence: 9, minimumLength: 12)
+    #expect(text == "hb:12:3:9xxx")
     HubMessageWriter(wire: .json).writeInvocation(
         invocationID: 5, target: "BroadcastMessage", text: text, into: &buffer)
     #expect(
-        String(buffer: buffer) == #"{"type":1,"invocationId":"5","target":"BroadcastMessage","arguments":["hb:12xxx"]}"#
+        String(buffer: buffer)
+            == #"{"type":1,"invocationId":"5","target":"BroadcastMessage","arguments":["hb:12:3:9xxx"]}"#
             + "\u{1e}")
 
     buffer.clear()

@@ -18,36 +18,8 @@ enum HubCtlExecutables {
 struct HubCtlTests {
     typealias Node = NodeProcess
 
-    /// Starts a node and waits until its backplane is connected, so a broadcast from then on
-    /// crosses nodes (/health has no event to await, so it is polled).
-    static func startNode(_ name: String, redisPort: Int) async throws -> Node {
-        let node = try await NodeProcess.start(name, redisPort: redisPort)
-        let deadline = ContinuousClock.now + .seconds(60)
-        while try await !node.health().contains(#""status":"ok""#) {
-            guard ContinuousClock.now < deadline else {
-                throw TestTimeoutError(description: "\(name) never became healthy")
-            }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        return node
-    }
-
-    /// Runs the broker and both nodes for `body`, then stops them.
     static func withCluster(_ body: (_ web: Node, _ api: Node) async throws -> Void) async throws {
-        let broker = try await TestSupport.TestServer.start(.broker)
-        let web = try await startNode("web-node", redisPort: broker.port)
-        let api = try await startNode("api-node", redisPort: broker.port)
-        do {
-            try await body(web, api)
-        } catch {
-            _ = await web.process.terminate()
-            _ = await api.process.terminate()
-            await broker.stop()
-            throw error
-        }
-        _ = await web.process.terminate()
-        _ = await api.process.terminate()
-        await broker.stop()
+        try await NodeProcess.withCluster(body)
     }
 
     static func spawn(_ arguments: [String]) throws -> RunningProcess {

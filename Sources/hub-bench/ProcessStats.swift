@@ -1,0 +1,75 @@
+import Foundation
+import NIOCore
+
+/// CPU seconds (user + system) this process has used so far.
+func ownCPUSeconds() -> Double {
+    var usage = rusage()
+    guard getrusage(Int32(RUSAGE_SELF.rawValue), &usage) == 0 else { return 0 }
+    func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime)
+}
+
+/// How many CPUs this process may run on: its affinity mask (`Cpus_allowed` in
+/// /proc/self/status), so `taskset` shows.
+func allowedCPUCount() -> Int {
+    guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else {
+        return System.coreCount
+    }
+    for line in text.split(separator: "\n") where line.hasPrefix("Cpus_allowed:") {
+        let mask = line.dropFirst("Cpus_allowed:".count).filter { $0 != "," && $0 != " " && $0 != "\t" }
+        let count = mask.reduce(0) { $0 + (Int(String($1), radix: 16)?.nonzeroBitCount ?? 0) }
+        return max(count, 1)
+    }
+    return System.coreCount
+}
+
+/// A process hub-bench watches: a hub node (or the broker) given with --node-pid.
+struct WatchedProcess: Sendable {
+    var pid: Int32
+
+    /// Resident set size in bytes (`VmRSS` of /proc/PID/status), or nil when unreadable.
+    func residentBytes() -> UInt64? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
+        for line in text.split(separator: "\n") where line.hasPrefix("VmRSS:") {
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+            if fields.count >= 2, let kilobytes = UInt64(fields[1]) { return kilobytes * 1024 }
+        }
+        return nil
+    }
+
+    /// User + system CPU seconds (fields 14 and 15 of /proc/PID/stat), or nil when unreadable.
+    func cpuSeconds() -> Double? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = text.lastIndex(of: ")")
+        else { return nil }
+        // After "pid (comm) ": state is field 3, utime field 14, stime field 15.
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
+        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+        return (user + system) / ticks
+    }
+}
+
+/// Memory and CPU of the watched processes at one moment.
+struct ProcessSample: Sendable {
+    var resident: [UInt64?]
+    var cpu: [Double?]
+    var ownCPU: Double
+    var at: UInt64
+
+    init(_ processes: [WatchedProcess]) {
+        resident = processes.map { $0.residentBytes() }
+        cpu = processes.map { $0.cpuSeconds() }
+        ownCPU = ownCPUSeconds()
+        at = NIODeadline.now().uptimeNanoseconds
+    }
+
+    /// The sum over the watched processes, nil when one could not be read.
+    var totalResident: UInt64? {
+        resident.reduce(UInt64(0) as UInt64?) { total, value in total.flatMap { t in value.map { t + $0 } } }
+    }
+
+    var totalCPU: Double? {
+        cpu.reduce(0.0 as Double?) { total, value in total.flatMap { t in value.map { t + $0 } } }
+    }
+}

@@ -1,0 +1,131 @@
+import Foundation
+import HubTestSupport
+import NIOCore
+import Testing
+import TestSupport
+
+private let hubBench = BuiltExecutable.path("hub-bench")
+
+/// hub-bench as a user runs it, against web-node and api-node processes on the bundled broker:
+/// each scenario's counts must add up exactly (every message to every recipient once), and the
+/// JSON report must carry what tools/bench-hub reads. Small and short: what is checked is the
+/// accounting, never the speed.
+@Suite(
+    "hub-bench against web-node and api-node processes",
+    .enabled(
+        if: hubBench != nil && BuiltExecutable.path("web-node") != nil && BuiltExecutable.path("api-node") != nil,
+        "needs the hub-bench, web-node and api-node executables (swift build)"))
+struct HubBenchProcessTests {
+    struct Cluster {
+        var web: NodeProcess
+        var api: NodeProcess
+        var nodeArguments: [String] { ["--node", web.hubURL, "--node", api.hubURL] }
+        var pidArguments: [String] { ["--node-pid", "\(web.process.pid)", "--node-pid", "\(api.process.pid)"] }
+    }
+
+    static func withCluster(_ body: (Cluster) async throws -> Void) async throws {
+        try await NodeProcess.withCluster { web, api in try await body(Cluster(web: web, api: api)) }
+    }
+
+    /// Runs hub-bench to its end: (exit status, stdout and stderr together).
+    static func run(_ arguments: [String]) async throws -> (Int32, String) {
+        let process = try RunningProcess.spawn(try #require(hubBench), arguments)
+        let output = try await process.output.waitForEnd(timeout: .seconds(120))
+        return (try await process.waitForExit(timeout: .seconds(120)), output)
+    }
+
+    /// Runs hub-bench with --json and returns the report (the JSON object is stdout's last line).
+    static func report(_ arguments: [String]) async throws -> [String: Any] {
+        let (status, output) = try await run(
+            arguments + ["--json", "--no-progress", "--warmup", "0.3", "--duration", "1", "--drain-timeout", "20"])
+        #expect(status == 0, "\(output)")
+        let line = try #require(output.split(separator: "\n").last(where: { $0.hasPrefix("{") }), "\(output)")
+        return try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+    }
+
+    static func int(_ report: [String: Any], _ key: String) -> Int { (report[key] as? NSNumber)?.intValue ?? -1 }
+
+    @Test("broadcast, echo and both group shapes count every delivery exactly once; idle holds its connections")
+    func scenarios() async throws {
+        try await Self.withCluster { cluster in
+            // Broadcast in MessagePack: every measured message reaches all 20 connections once.
+            var report = try await Self.report(
+                cluster.nodeArguments + cluster.pidArguments + [
+                    "--scenario", "broadcast", "--connections", "20", "--window", "2", "--protocol", "messagepack",
+                ])
+            var sent = Self.int(report, "sent")
+            #expect(sent > 0)
+            #expect(Self.int(report, "expected") == sent * 20)
+            #expect(Self.int(report, "delivered") == sent * 20)
+            #expect(report["exactlyOnce"] as? Bool == true)
+            #expect((report["deliveredPerSecond"] as? NSNumber)?.doubleValue ?? 0 > 0)
+            #expect(Self.int(report, "errors") == 0)
+            let watched = try #require(report["watched"] as? [String: Any])
+            #expect((watched["residentBytesAfter"] as? [Any])?.count == 2)
+            #expect(watched["residentBytesPerConnection"] != nil)
+            let bench = try #require(report["bench"] as? [String: Any])
+            #expect(bench["cpuSeconds"] != nil && bench["loopLagMicroseconds"] != nil)
+
+            // Echo: each of 10 connections sends to itself (SendToIndividual across both nodes).
+            report = try await Self.report(
+                cluster.nodeArguments + ["--scenario", "echo", "--connections", "10", "--rate", "200"])
+            sent = Self.int(report, "sent")
+            #expect(sent > 0)
+            #expect(Self.int(report, "senders") == 10)
+            #expect(Self.int(report, "expected") == sent)
+            #expect(Self.int(report, "delivered") == sent)
+            #expect(report["exactlyOnce"] as? Bool == true)
+
+            // Small groups: 12 connections in groups of 4, two senders cycling through the three
+            // groups. The joins' notices (12² of them) arrive before measuring and are not counted.
+            report = try await Self.report(
+                cluster.nodeArguments + [
+                    "--scenario", "group", "--group-size", "4", "--senders", "2", "--connections", "12", "--window",
+                    "2",
+                ])
+            sent = Self.int(report, "sent")
+            #expect(sent > 0)
+            #expect(Self.int(report, "senders") == 2)
+            #expect(Self.int(report, "expected") == sent * 4)
+            #expect(Self.int(report, "delivered") == sent * 4)
+            #expect(Self.int(report, "unmarked") == 144)
+            #expect(report["exactlyOnce"] as? Bool == true)
+
+            // The one big group: LearningHub puts every connection in HubUsers.
+            report = try await Self.report(
+                cluster.nodeArguments + ["--scenario", "group", "--connections", "6", "--window", "2"])
+            sent = Self.int(report, "sent")
+            #expect(sent > 0)
+            #expect(Self.int(report, "delivered") == sent * 6)
+            #expect(report["exactlyOnce"] as? Bool == true)
+
+            // Idle: connections opened, held and still open at the end; nothing sent.
+            report = try await Self.report(
+                cluster.nodeArguments + cluster.pidArguments + ["--scenario", "idle", "--connections", "30"])
+            #expect(Self.int(report, "connected") == 30)
+            #expect(Self.int(report, "openAtEnd") == 30)
+            #expect(Self.int(report, "sent") == 0)
+            #expect(report["connectionsPerSecond"] != nil)
+
+            // The text report and its RESULT line.
+            let (status, output) = try await Self.run(
+                cluster.nodeArguments + ["--connections", "4", "--duration", "0.5", "--warmup", "0.2", "--no-progress"])
+            #expect(status == 0)
+            #expect(output.contains("every message reached every receiver exactly once"), "\(output)")
+            #expect(output.contains("RESULT scenario=broadcast connections=4 "), "\(output)")
+        }
+    }
+
+    @Test("bad arguments are refused with exit status 64")
+    func usage() async throws {
+        for arguments in [
+            ["--node", "http://127.0.0.1:1/learningHub", "--scenario", "echo", "--skip-negotiation"],
+            ["--node", "http://127.0.0.1:1/learningHub", "--scenario", "fanout"],
+            ["--node", "http://127.0.0.1:1/learningHub", "--group-size", "-1"],
+            ["--scenario", "broadcast"],
+        ] {
+            let (status, output) = try await Self.run(arguments)
+            #expect(status == 64, "\(arguments): \(output)")
+        }
+    }
+}
