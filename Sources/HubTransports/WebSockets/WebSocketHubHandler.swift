@@ -58,7 +58,10 @@ final class WebSocketHubHandler: ChannelDuplexHandler, HubTransport, @unchecked 
     var transferFormats: HubTransferFormat { [.text, .binary] }
     var sendsKeepAlive: Bool { true }
     var wireEncoding: HubWireEncoding { WebSocketWire.encoding }
-    var isWritable: Bool { context?.channel.isWritable ?? false }
+    /// The channel's writability as of its last change event: read once per message written, so
+    /// it is kept here rather than asked of the channel (an atomic load behind two references).
+    var isWritable: Bool { context != nil && writable }
+    private var writable = true
 
     func write(_ bytes: ByteBuffer) {
         guard state == .open, let rawContext else { return }
@@ -93,6 +96,7 @@ final class WebSocketHubHandler: ChannelDuplexHandler, HubTransport, @unchecked 
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        self.writable = context.channel.isWritable
         self.rawContext = try? context.pipeline.syncOperations.context(handlerType: WebSocketRawWriter.self)
         session = connection.endpoint.makeSession(
             transport: self, connectionId: connection.connectionId, user: connection.user,
@@ -134,7 +138,8 @@ final class WebSocketHubHandler: ChannelDuplexHandler, HubTransport, @unchecked 
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        session?.writabilityChanged(isWritable: context.channel.isWritable)
+        writable = context.channel.isWritable
+        session?.writabilityChanged(isWritable: writable)
         context.fireChannelWritabilityChanged()
     }
 
