@@ -53,6 +53,12 @@ public struct HubHTTPChannel: ServerChildChannel, HTTPChannelHandler {
     /// Sets up HTTP/1.1 with the WebSocket upgrader.
     public func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
+            // NIO keeps each channel's last receive buffer for the next read. Its default first
+            // size (2 KiB) would stay with every idle hub connection; a request or a hub message
+            // that fills a smaller one makes the next one grow.
+            try channel.syncOptions?.setOption(
+                ChannelOptions.recvAllocator,
+                value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65536))
             let decision = NIOLoopBoundBox<HubUpgradeDecision?>(nil, eventLoop: channel.eventLoop)
             let host = self.host
             let upgrader = NIOTypedWebSocketServerUpgrader<UpgradeResult>(
@@ -162,8 +168,11 @@ public struct HubHTTPChannel: ServerChildChannel, HTTPChannelHandler {
                 }
             case .refused(let http1, let response):
                 await writeRefusal(response, to: http1, logger: logger)
-            case .webSocket(let channel):
-                try await channel.closeFuture.get()
+            case .webSocket:
+                // The hub's channel handlers own the connection from here, and the server's
+                // quiescing helper tracks the channel itself for a graceful shutdown: no task
+                // (and none of its frames) stays behind for each idle WebSocket.
+                return
             case .asyncWebSocket(let transport):
                 await transport.run()
             }

@@ -2,17 +2,92 @@ import HubProtocol
 import Logging
 import NIOCore
 
+/// The invocations a connection has read and not yet taken, and who is taking them. A task runs
+/// only while there is something to do: the connect hooks, then a drain of the queue that ends
+/// when it is empty, and at the end the disconnect hooks. An idle connection holds no task (a
+/// parked task keeps its frames, a few kilobytes per connection).
+struct HubWorkQueue {
+    var items: [HubConnectionSession.Work] = []
+    var head = 0
+    /// A task is taking items (or running the connect or disconnect hooks).
+    var running = true
+    /// The connect hooks have finished.
+    var started = false
+    /// They failed: what is read is dropped and no disconnect hooks run.
+    var startFailed = false
+    /// The transport has ended: nothing more will be queued.
+    var finished = false
+    /// The disconnect hooks have been started.
+    var ended = false
+    /// Invocations running in tasks of their own (when more than one may run at a time).
+    var inFlight = 0
+    var connection: HubConnection?
+    var context: HubCallerContext?
+
+    var hasItems: Bool { head < items.count }
+
+    mutating func pop() -> HubConnectionSession.Work {
+        let item = items[head]
+        head += 1
+        if head == items.count {
+            items = []
+            head = 0
+        }
+        return item
+    }
+
+    /// Whether a new task must start taking work: there is work, the hooks have run, and no task
+    /// is taking it. Marks that one is.
+    mutating func claimIfIdle(limit: Int) -> Bool {
+        guard started, !running else { return false }
+        let canTake = hasItems && (limit == 1 || inFlight < limit)
+        let canEnd = finished && !ended && !hasItems && inFlight == 0
+        guard canTake || canEnd else { return false }
+        running = true
+        return true
+    }
+}
+
 extension HubConnectionSession {
-    /// The connection's task: connect hooks, then every invocation in order, then disconnect
-    /// hooks once the transport has ended.
-    func run(connection: HubConnection, work: AsyncStream<Work>) async {
+    enum NextWork {
+        case item(Work, HubCallerContext)
+        case end(HubConnection, HubCallerContext?)
+        case idle
+    }
+
+    var invocationLimit: Int { max(1, options.maximumParallelInvocationsPerClient) }
+
+    /// Queues an invocation read on the event loop; starts a task to take it when none is.
+    func queueWork(_ item: Work) {
+        let start = workQueue.withLock { queue -> Bool in
+            guard !queue.finished else { return false }
+            queue.items.append(item)
+            return queue.claimIfIdle(limit: invocationLimit)
+        }
+        if start { Task { await self.drain() } }
+    }
+
+    /// The transport has ended: once what was queued has been taken, the disconnect hooks run.
+    func finishWork() {
+        let start = workQueue.withLock { queue -> Bool in
+            queue.finished = true
+            return queue.claimIfIdle(limit: invocationLimit)
+        }
+        if start { Task { await self.drain() } }
+    }
+
+    /// The first task: connect hooks, then whatever was queued meanwhile.
+    func run(connection: HubConnection) async {
         let manager = endpoint.lifetimeManager
         let context = HubCallerContext(connection: connection, manager: manager)
         let definition = endpoint.definition
+        var failed = false
         do {
             try await manager.connectionStarted(connection)
             try await definition.filteredConnected(context)
+            endpoint.metrics.connections.increment()
         } catch {
+            failed = true
             logger.debug("Hub onConnected failed; closing the connection", metadata: ["error": "\(error)"])
             connection.eventLoop.execute {
                 self.close(
@@ -22,39 +97,85 @@ extension HubConnectionSession {
                         allowReconnect: false),
                     normal: false)
             }
-            for await _ in work {}
+        }
+        workQueue.withLock { queue in
+            queue.connection = connection
+            queue.context = context
+            queue.started = true
+            queue.startFailed = failed
+        }
+        await drain()
+    }
+
+    /// Takes queued invocations until there are none (or, with parallel invocations, until the
+    /// limit is reached), then ends; at the transport's end it runs the disconnect hooks.
+    func drain() async {
+        let limit = invocationLimit
+        while true {
+            let next = workQueue.withLock { queue -> NextWork in
+                if queue.hasItems, limit == 1 || queue.inFlight < limit, let context = queue.context {
+                    let item = queue.pop()
+                    if limit > 1 && !item.inBackground && !queue.startFailed { queue.inFlight += 1 }
+                    return .item(item, context)
+                }
+                if queue.finished, !queue.ended, !queue.hasItems, queue.inFlight == 0, let connection = queue.connection
+                {
+                    queue.ended = true
+                    // The queue lets go of them: the context holds the connection, which holds
+                    // this session.
+                    let context = queue.startFailed ? nil : queue.context
+                    queue.connection = nil
+                    queue.context = nil
+                    return .end(connection, context)
+                }
+                queue.running = false
+                return .idle
+            }
+            switch next {
+            case .item(let item, let context):
+                workTaken()
+                await take(item, context: context, limit: limit)
+            case .end(let connection, let context):
+                await end(connection, context: context)
+                return
+            case .idle:
+                return
+            }
+        }
+    }
+
+    private func take(_ item: Work, context: HubCallerContext, limit: Int) async {
+        if workQueue.withLock({ $0.startFailed }) { return }
+        // Invocations read before the connection ended still run, as in ASP.NET Core (its
+        // dispatch loop handles what it read before it sees the end): a client that sends
+        // and then closes has its call made. Streams would have no one to stream to.
+        if item.inBackground {
+            if context.connection.isAborted { return }
+            startBackground(item, context: context)
+            return
+        }
+        if limit == 1 {
+            await invoke(item, context: context)
+            return
+        }
+        Task {
+            await self.invoke(item, context: context)
+            let start = self.workQueue.withLock { queue -> Bool in
+                queue.inFlight -= 1
+                return queue.claimIfIdle(limit: limit)
+            }
+            if start { await self.drain() }
+        }
+    }
+
+    /// The transport has ended and every invocation taken has finished: stop streams, then run
+    /// the disconnect hooks (not when the connect hooks failed).
+    private func end(_ connection: HubConnection, context: HubCallerContext?) async {
+        let manager = endpoint.lifetimeManager
+        guard let context else {
             await manager.connectionEnded(connection)
             return
         }
-        endpoint.metrics.connections.increment()
-
-        let limit = max(1, options.maximumParallelInvocationsPerClient)
-        await withTaskGroup(of: Void.self) { group in
-            var running = 0
-            for await item in work {
-                workTaken()
-                // Invocations read before the connection ended still run, as in ASP.NET Core (its
-                // dispatch loop handles what it read before it sees the end): a client that sends
-                // and then closes has its call made. Streams would have no one to stream to.
-                if item.inBackground {
-                    if connection.isAborted { continue }
-                    startBackground(item, context: context)
-                    continue
-                }
-                if limit == 1 {
-                    await invoke(item, context: context)
-                    continue
-                }
-                if running >= limit {
-                    await group.next()
-                    running -= 1
-                }
-                running += 1
-                group.addTask { await self.invoke(item, context: context) }
-            }
-        }
-
-        // The transport has ended: stop streams, then run the disconnect hooks.
         // Streams are cancelled, not awaited: one that ignores cancellation must not hold up the
         // disconnect hooks and the cleanup of groups.
         let tasks = invocations.withLock { entries in
@@ -66,8 +187,9 @@ extension HubConnectionSession {
         }
         for task in tasks { task.cancel() }
         do {
-            // The work stream has ended, so the event loop's last write of `disconnectError` is visible.
-            try await definition.filteredDisconnected(context, error: disconnectError)
+            // `finishWork()` came after the event loop's last write of `disconnectError`, and
+            // the queue's lock orders the two.
+            try await endpoint.definition.filteredDisconnected(context, error: disconnectError)
         } catch {
             logger.debug("Hub onDisconnected failed", metadata: ["error": "\(error)"])
         }

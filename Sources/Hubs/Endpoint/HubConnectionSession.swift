@@ -69,7 +69,8 @@ public final class HubConnectionSession: @unchecked Sendable {
     private let pausedForWork = Atomic<Bool>(false)
     /// Why the connection ended, for `onDisconnected`; read by the task after the work stream ends.
     private(set) var disconnectError: (any Error)?
-    private var work: AsyncStream<Work>.Continuation?
+    /// Invocations read and not yet taken, and the state of the task taking them.
+    let workQueue = Mutex(HubWorkQueue())
     /// A streaming invocation with an id, from the moment it is read (so a CancelInvocation that
     /// overtakes its dispatch still counts) until it ends.
     enum InvocationEntry {
@@ -177,9 +178,7 @@ public final class HubConnectionSession: @unchecked Sendable {
         self.decoder = HubMessageDecoder(
             hubProtocol: hubProtocol, maximumMessageSize: options.maximumReceiveMessageSize)
         phase = .connected
-        let (stream, continuation) = AsyncStream.makeStream(of: Work.self)
-        work = continuation
-        Task { await self.run(connection: connection, work: stream) }
+        Task { await self.run(connection: connection) }
         var rest = pending
         pending = ByteBuffer()
         if rest.readableBytes > 0 { readMessages(&rest) }
@@ -342,7 +341,7 @@ public final class HubConnectionSession: @unchecked Sendable {
             // resume reading.
             if queuedWork.load(ordering: .acquiring) <= workLimit / 2, unpauseForWork() { resumeReading() }
         }
-        work?.yield(
+        queueWork(
             Work(
                 invocationId: id, target: target, arguments: arguments, streamIds: streamIds,
                 streams: duplicate ? [] : openStreams(streamIds), isStreamInvocation: isStreamInvocation,
@@ -465,8 +464,7 @@ public final class HubConnectionSession: @unchecked Sendable {
         for source in uploadStreams.values { source.close(error: "The connection was closed.") }
         uploadStreams.removeAll()
         decoder = nil
-        work?.finish()
-        work = nil
+        finishWork()
         if let connection {
             connection.markAborted()
             endpoint.lifetimeManager.connectionAborted(connection)
