@@ -58,6 +58,22 @@ struct BenchReport {
         return end - start
     }
 
+    /// The watched processes' write system calls in the window per measured delivery.
+    var watchedWritesPerDelivery: Double? {
+        guard counters.delivered > 0, let start = windowStart.totalWrites, let end = windowEnd.totalWrites else {
+            return nil
+        }
+        return Double(end - start) / Double(counters.delivered)
+    }
+
+    /// hub-bench's read system calls in the window per measured delivery.
+    var benchReadsPerDelivery: Double? {
+        guard counters.delivered > 0, let start = windowStart.ownSyscalls, let end = windowEnd.ownSyscalls else {
+            return nil
+        }
+        return Double(end.reads - start.reads) / Double(counters.delivered)
+    }
+
     /// Set-up failures, disconnects, unreadable messages, server Close errors, failed Completions
     /// and lost sender connections.
     var errors: UInt64 {
@@ -130,7 +146,8 @@ struct BenchReport {
         lines.append(
             "  hub-bench: CPU \(format(benchCPUSeconds, 2)) s in the window (\(format(benchCPUPercent, 0)) % of one core; "
                 + "\(threads) threads on \(cpusAllowed) CPUs); event-loop lag µs p50 \(percentile(loopLag, 50)) "
-                + "p99 \(percentile(loopLag, 99)) max \(maximum(loopLag))")
+                + "p99 \(percentile(loopLag, 99)) max \(maximum(loopLag))"
+                + (benchReadsPerDelivery.map { "; \(format($0, 3)) read calls per delivery" } ?? ""))
         if !watchedPIDs.isEmpty {
             var line =
                 "  watched processes \(watchedPIDs.map(String.init).joined(separator: ",")): RSS "
@@ -143,6 +160,9 @@ struct BenchReport {
                 if counters.delivered > 0 {
                     line += " (\(format(cpu * 1e6 / Double(counters.delivered), 2)) µs per delivery)"
                 }
+            }
+            if let writes = watchedWritesPerDelivery {
+                line += "; \(format(writes, 3)) write calls per delivery"
             }
             lines.append(line)
         }
@@ -213,6 +233,7 @@ struct BenchReport {
             "bench": [
                 "threads": threads, "cpusAllowed": cpusAllowed, "cpuSeconds": benchCPUSeconds,
                 "cpuPercentOfOneCore": benchCPUPercent, "loopLagMicroseconds": histogram(loopLag),
+                "readCallsPerDelivery": benchReadsPerDelivery ?? NSNull(),
             ] as [String: Any],
         ]
         switch mode {
@@ -226,6 +247,7 @@ struct BenchReport {
                 "residentBytesAfter": afterConnect.resident.map(jsonBytes),
             ]
             if let perConnection = residentBytesPerConnection { watched["residentBytesPerConnection"] = perConnection }
+            if let writes = watchedWritesPerDelivery { watched["writeCallsPerDelivery"] = writes }
             if let cpu = watchedCPUSeconds {
                 watched["cpuSecondsInWindow"] = cpu
                 if counters.delivered > 0 {

@@ -276,12 +276,13 @@ struct BenchRun: Sendable {
         let count = plans.count
         var started: [EventLoopFuture<Void>] = []
         for (s, plan) in plans.enumerated() {
-            var mode = self.mode
-            var offset: UInt64 = 0
-            if case .openLoop(let rate, let maxOutstanding) = mode {
+            let (mode, offset): (SendMode, UInt64)
+            if case .openLoop(let rate, let maxOutstanding) = self.mode {
                 let each = rate / Double(count)
                 mode = .openLoop(rate: each, maxOutstanding: maxOutstanding)
                 offset = UInt64(1e9 / each * Double(s) / Double(count))
+            } else {
+                (mode, offset) = (self.mode, 0)
             }
             let messageSize = self.messageSize
             let handler = plan.hub.handler

@@ -37,6 +37,11 @@ struct WatchedProcess: Sendable {
         return nil
     }
 
+    /// Read and write system calls so far (`syscr`, `syscw` of /proc/PID/io), or nil when unreadable.
+    func syscalls() -> (reads: UInt64, writes: UInt64)? {
+        readSyscalls(path: "/proc/\(pid)/io")
+    }
+
     /// User + system CPU seconds (fields 14 and 15 of /proc/PID/stat), or nil when unreadable.
     func cpuSeconds() -> Double? {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
@@ -50,23 +55,45 @@ struct WatchedProcess: Sendable {
     }
 }
 
+/// `syscr` and `syscw` of a /proc/…/io file.
+func readSyscalls(path: String) -> (reads: UInt64, writes: UInt64)? {
+    guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
+    var reads: UInt64?
+    var writes: UInt64?
+    for line in text.split(separator: "\n") {
+        if line.hasPrefix("syscr: ") { reads = UInt64(line.dropFirst(7)) }
+        if line.hasPrefix("syscw: ") { writes = UInt64(line.dropFirst(7)) }
+    }
+    guard let reads, let writes else { return nil }
+    return (reads, writes)
+}
+
 /// Memory and CPU of the watched processes at one moment.
 struct ProcessSample: Sendable {
     var resident: [UInt64?]
     var cpu: [Double?]
+    var syscalls: [(reads: UInt64, writes: UInt64)?]
     var ownCPU: Double
+    var ownSyscalls: (reads: UInt64, writes: UInt64)?
     var at: UInt64
 
     init(_ processes: [WatchedProcess]) {
         resident = processes.map { $0.residentBytes() }
         cpu = processes.map { $0.cpuSeconds() }
+        syscalls = processes.map { $0.syscalls() }
         ownCPU = ownCPUSeconds()
+        ownSyscalls = readSyscalls(path: "/proc/self/io")
         at = NIODeadline.now().uptimeNanoseconds
     }
 
     /// The sum over the watched processes, nil when one could not be read.
     var totalResident: UInt64? {
         resident.reduce(UInt64(0) as UInt64?) { total, value in total.flatMap { t in value.map { t + $0 } } }
+    }
+
+    /// Write system calls of all watched processes, nil when one could not be read.
+    var totalWrites: UInt64? {
+        syscalls.reduce(UInt64(0) as UInt64?) { total, value in total.flatMap { t in value.map { t + $0.writes } } }
     }
 
     var totalCPU: Double? {
