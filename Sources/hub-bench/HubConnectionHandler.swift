@@ -6,8 +6,14 @@ import NIOWebSocket
 /// ReceiveMessage invocations in every frame by scanning the bytes (no JSON or MessagePack
 /// decoding, no task per frame), timing them when `timesLatency` is set, and hands Completions to
 /// the sender when this is the sender's connection.
+///
+/// It reads the socket's bytes itself (NIO's frame decoder is taken out of the pipeline): server
+/// frames are unmasked, and the hub's own framing (0x1E or VarInt lengths) does not depend on
+/// WebSocket frame boundaries, so a data frame's payload goes to the scanner as it arrives, with
+/// no frame object, no copy and no pipeline hop per frame. Outbound frames still go through NIO's
+/// encoder.
 final class HubConnectionHandler: ChannelInboundHandler {
-    typealias InboundIn = WebSocketFrame
+    typealias InboundIn = ByteBuffer
     typealias OutboundOut = WebSocketFrame
 
     private enum Phase {
@@ -23,21 +29,25 @@ final class HubConnectionHandler: ChannelInboundHandler {
     /// The connection id from negotiate (nil with --skip-negotiation): echo sends to it.
     var connectionID: String?
     /// The last sequence number received from each sender, by sender index.
-    private var lastSequence: [UInt64: UInt64] = [:]
+    @exclusivity(unchecked) private var lastSequence: [UInt64: UInt64] = [:]
     /// The `AddUserToGroup` invocation (id 0) waiting for its Completion.
     private var pendingJoin: EventLoopPromise<Void>?
-    private var scanner: HubMessageScanner
+    @exclusivity(unchecked) private var scanner: HubMessageScanner
     private let handshakePromise: EventLoopPromise<Void>
     private var context: ChannelHandlerContext?
     private var phase = Phase.idle
-    /// The payload of a fragmented text or binary message, until its last frame.
-    private var fragments: ByteBuffer?
+    /// Bytes of an incomplete frame header or control frame, until the rest arrives.
+    private var partial = ByteBuffer()
+    /// Payload bytes of the current data frame not received yet.
+    private var dataRemaining = 0
+    private let maxFrameSize: Int
     private var forcedClose: Scheduled<Void>?
 
     init(
-        index: Int, state: LoopState, wire: HubWireProtocol, timesLatency: Bool,
+        index: Int, state: LoopState, wire: HubWireProtocol, timesLatency: Bool, maxFrameSize: Int,
         handshakePromise: EventLoopPromise<Void>
     ) {
+        self.maxFrameSize = maxFrameSize
         self.index = index
         self.state = state
         self.writer = HubMessageWriter(wire: wire)
@@ -131,32 +141,92 @@ final class HubConnectionHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let frame = unwrapInboundIn(data)
-        switch frame.opcode {
-        case .text, .binary:
-            if frame.fin {
-                receive(frame.unmaskedData, context: context)
-            } else {
-                fragments = frame.unmaskedData
+        var input = unwrapInboundIn(data)
+        if partial.readableBytes > 0 {
+            partial.writeBuffer(&input)
+            input = partial
+            partial = ByteBuffer()
+        }
+        // One clock read per socket read: the frames of one read arrived together.
+        let now = NIODeadline.now().uptimeNanoseconds
+        var completed = false
+        while input.readableBytes > 0, phase != .closed {
+            if dataRemaining > 0 {
+                let count = min(dataRemaining, input.readableBytes)
+                let payload = input.readSlice(length: count)!
+                dataRemaining -= count
+                guard receive(payload, now: now, completed: &completed, context: context) else { return }
+                continue
             }
-        case .continuation:
-            guard var buffer = fragments else { return }
-            var data = frame.unmaskedData
-            buffer.writeBuffer(&data)
-            if frame.fin {
-                fragments = nil
-                receive(buffer, context: context)
-            } else {
-                fragments = buffer
+            guard let header = FrameHeader(input) else { break }
+            guard !header.masked, header.length <= maxFrameSize else {
+                // A server must not mask its frames (RFC 6455 §5.1).
+                state.counters.malformed += 1
+                context.close(promise: nil)
+                return
             }
-        case .ping:
-            let pong = WebSocketFrame(fin: true, opcode: .pong, maskKey: .random(), data: frame.unmaskedData)
+            switch header.opcode {
+            case 0x0, 0x1, 0x2:
+                input.moveReaderIndex(forwardBy: header.headerLength)
+                dataRemaining = header.length
+            case 0x8, 0x9, 0xA:
+                guard input.readableBytes >= header.headerLength + header.length else { break }
+                input.moveReaderIndex(forwardBy: header.headerLength)
+                let payload = input.readSlice(length: header.length)!
+                control(header.opcode, payload, context: context)
+                continue
+            default:
+                state.counters.malformed += 1
+                context.close(promise: nil)
+                return
+            }
+            if header.opcode >= 0x8 { break }
+        }
+        if input.readableBytes > 0 { partial = input }
+        if completed { sender?.flush() }
+    }
+
+    /// The first bytes of a frame: opcode, mask bit, payload length and header size.
+    private struct FrameHeader {
+        var opcode: UInt8
+        var masked: Bool
+        var length: Int
+        var headerLength: Int
+
+        init?(_ buffer: ByteBuffer) {
+            let start = buffer.readerIndex
+            guard let first = buffer.getInteger(at: start, as: UInt8.self),
+                let second = buffer.getInteger(at: start + 1, as: UInt8.self)
+            else { return nil }
+            opcode = first & 0x0F
+            masked = second & 0x80 != 0
+            let short = Int(second & 0x7F)
+            switch short {
+            case 126:
+                guard let length = buffer.getInteger(at: start + 2, as: UInt16.self) else { return nil }
+                self.length = Int(length)
+                headerLength = 4
+            case 127:
+                guard let length = buffer.getInteger(at: start + 2, as: UInt64.self) else { return nil }
+                self.length = length > UInt64(Int32.max) ? Int(Int32.max) : Int(length)
+                headerLength = 10
+            default:
+                length = short
+                headerLength = 2
+            }
+            if masked { headerLength += 4 }
+        }
+    }
+
+    private func control(_ opcode: UInt8, _ payload: ByteBuffer, context: ChannelHandlerContext) {
+        switch opcode {
+        case 0x9:
+            let pong = WebSocketFrame(fin: true, opcode: .pong, maskKey: .random(), data: payload)
             context.writeAndFlush(wrapOutboundOut(pong), promise: nil)
-        case .connectionClose:
+        case 0x8:
             if phase != .closing {
                 // The server closes first: answer with the same code, as RFC 6455 asks.
-                let reply = WebSocketFrame(
-                    fin: true, opcode: .connectionClose, maskKey: .random(), data: frame.unmaskedData)
+                let reply = WebSocketFrame(fin: true, opcode: .connectionClose, maskKey: .random(), data: payload)
                 context.writeAndFlush(wrapOutboundOut(reply), promise: nil)
             }
             context.close(promise: nil)
@@ -165,11 +235,11 @@ final class HubConnectionHandler: ChannelInboundHandler {
         }
     }
 
-    private func receive(_ payload: ByteBuffer, context: ChannelHandlerContext) {
-        // One clock read per frame, not per message: messages of one frame arrived together.
-        let now = NIODeadline.now().uptimeNanoseconds
+    /// Scans one piece of data-frame payload; false when the connection was closed for it.
+    private func receive(
+        _ payload: ByteBuffer, now: UInt64, completed: inout Bool, context: ChannelHandlerContext
+    ) -> Bool {
         let window = state.window
-        var completed = false
         let failure = scanner.scan(payload) { kind in
             switch kind {
             case .receiveMessage(let marker?):
@@ -215,11 +285,12 @@ final class HubConnectionHandler: ChannelInboundHandler {
                 handshakeDone(error: error)
             }
         }
-        if completed { sender?.flush() }
         if failure != nil {
             state.counters.malformed += 1
             context.close(promise: nil)
+            return false
         }
+        return true
     }
 
     private func handshakeDone(error: String?) {

@@ -64,14 +64,20 @@ struct HubConnector: Sendable {
             .connect(to: node.address) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let upgrader = NIOTypedWebSocketClientUpgrader<UpgradeOutcome>(
-                        maxFrameSize: settings.maxFrameSize,
+                        maxFrameSize: settings.maxFrameSize, enableAutomaticErrorHandling: false,
                         upgradePipelineHandler: { channel, _ in
                             channel.eventLoop.makeCompletedFuture {
                                 let handshake = channel.eventLoop.makePromise(of: Void.self)
                                 let handler = HubConnectionHandler(
                                     index: index, state: state.value, wire: settings.wire,
-                                    timesLatency: index < settings.latencyConnections, handshakePromise: handshake)
-                                try channel.pipeline.syncOperations.addHandler(handler)
+                                    timesLatency: index < settings.latencyConnections,
+                                    maxFrameSize: settings.maxFrameSize, handshakePromise: handshake)
+                                // The handler parses the server's frames itself (see its comment).
+                                let operations = channel.pipeline.syncOperations
+                                let decoder = try operations.context(
+                                    handlerType: ByteToMessageHandler<WebSocketFrameDecoder>.self)
+                                operations.removeHandler(context: decoder, promise: nil)
+                                try operations.addHandler(handler)
                                 return .upgraded(
                                     NIOLoopBound(handler, eventLoop: channel.eventLoop), handshake.futureResult)
                             }
