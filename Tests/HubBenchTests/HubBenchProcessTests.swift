@@ -49,9 +49,11 @@ struct HubBenchProcessTests {
     func scenarios() async throws {
         try await Self.withCluster { cluster in
             // Broadcast in MessagePack: every measured message reaches all 20 connections once.
+            // A 300-byte payload makes the server's frames use the 16-bit extended length.
             var report = try await Self.report(
                 cluster.nodeArguments + cluster.pidArguments + [
                     "--scenario", "broadcast", "--connections", "20", "--window", "2", "--protocol", "messagepack",
+                    "--payload", "300",
                 ])
             var sent = Self.int(report, "sent")
             #expect(sent > 0)

@@ -80,14 +80,20 @@ struct HubContextAndOptionsTests {
         #expect(b.drain().isEmpty)
     }
 
-    @Test("messages sent to many connections in one turn of the loop leave in one flush per connection, in order")
+    @Test(
+        "messages sent to many connections in one turn of the loop leave in one write and one flush per connection, in order"
+    )
     func burstIsFlushedOncePerConnection() async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let loop = group.next()
         let endpoint = HubEndpoint(definition: TestHubs.definition(), options: .forTests)
         let a = try await TestHubClient.connect(endpoint, eventLoop: loop)
         let b = try await TestHubClient.connect(endpoint, eventLoop: loop)
-        let flushes = { try await loop.submit { [a.transport.flushCount, b.transport.flushCount] }.get() }
+        let flushes = {
+            try await loop.submit {
+                [a.transport.flushCount, b.transport.flushCount, a.transport.writeCount, b.transport.writeCount]
+            }.get()
+        }
         let before = try await flushes()
         // Hold the loop while three messages are queued for it, as a burst from the backplane
         // arrives in one read: each send only queues a task on the connections' loop.

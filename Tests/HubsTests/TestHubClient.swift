@@ -16,8 +16,9 @@ final class TestHubTransport: HubTransport, @unchecked Sendable {
     let wireEncoding = HubWireEncoding.identity
     var isWritable = true
     private var output = ByteBuffer()
-    /// Calls to `flush()`, on `eventLoop`.
+    /// Calls to `flush()` and to `write(_:)`, on `eventLoop`.
     private(set) var flushCount = 0
+    private(set) var writeCount = 0
     let events = Inbox()
     private(set) var reading = true
     let hubProtocol: any HubProtocol
@@ -32,6 +33,7 @@ final class TestHubTransport: HubTransport, @unchecked Sendable {
     }
 
     func write(_ bytes: ByteBuffer) {
+        writeCount += 1
         var bytes = bytes
         output.writeBuffer(&bytes)
         events.bytesWritten(bytes.writerIndex)

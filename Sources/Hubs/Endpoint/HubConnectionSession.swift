@@ -58,6 +58,10 @@ public final class HubConnectionSession: @unchecked Sendable {
     private var unwritableBytes = 0
     /// Set while this session waits in its shard's list of connections to flush.
     var flushQueued = false
+    /// Messages from the shard waiting for the flush (see `writeWire(_:coalescing:)`).
+    private var outbox: ByteBuffer?
+    /// The outbox is one message's shared bytes, not a buffer of its own yet.
+    private var outboxShared = false
     private var uploadStreams: [String: HubStreamSource] = [:]
     /// Reasons reading is paused now: full upload buffers, and a full invocation queue.
     private var pauses = 0
@@ -352,7 +356,11 @@ public final class HubConnectionSession: @unchecked Sendable {
 
     /// Queues wire bytes unless the connection has closed; disconnects a client that lets more
     /// than ``HubOptions/maximumOutboundBufferedBytes`` pile up.
-    func writeWire(_ bytes: ByteBuffer) {
+    ///
+    /// With `coalescing`, the bytes wait in the session's outbox until the next write or flush
+    /// and go to the transport together with the others written meanwhile: one buffer (one pass
+    /// through the channel pipeline) for a burst of messages instead of one per message.
+    func writeWire(_ bytes: ByteBuffer, coalescing: Bool = false) {
         transport.eventLoop.assertInEventLoop()
         guard phase != .closed else { return }
         lastWriteTick = ticker.tick
@@ -363,12 +371,37 @@ public final class HubConnectionSession: @unchecked Sendable {
                 return
             }
         }
+        if coalescing {
+            guard var box = outbox.take() else {
+                // The first message is kept as it is (its bytes are shared with the other
+                // connections); it is copied only when a second one joins it.
+                outbox = bytes
+                outboxShared = true
+                return
+            }
+            if outboxShared {
+                var copy = ByteBufferAllocator().buffer(
+                    capacity: max(1024, 2 * (box.readableBytes + bytes.readableBytes)))
+                copy.writeImmutableBuffer(box)
+                box = copy
+                outboxShared = false
+            }
+            box.writeImmutableBuffer(bytes)
+            outbox = box
+            return
+        }
+        sendOutbox()
         transport.write(bytes)
+    }
+
+    private func sendOutbox() {
+        if let box = outbox.take() { transport.write(box) }
     }
 
     /// Sends what was queued.
     func flush() {
         transport.eventLoop.assertInEventLoop()
+        sendOutbox()
         transport.flush()
     }
 

@@ -24,7 +24,7 @@ struct HubWriteBatch {
     mutating func write(to connection: HubConnection) -> HubConnectionSession? {
         let session = connection.session
         guard let bytes = wireBytes(for: connection) else { return nil }
-        session.writeWire(bytes)
+        session.writeWire(bytes, coalescing: true)
         guard !session.flushQueued else { return nil }
         session.flushQueued = true
         return session
