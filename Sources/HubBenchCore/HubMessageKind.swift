@@ -1,3 +1,5 @@
+import NIOCore
+
 /// What the bench needs to know about one received hub message — nothing more is decoded.
 public enum HubMessageKind: Equatable, Sendable {
     /// The handshake response (`{}` or `{"error":…}` before the first `0x1E`); `error` holds the
@@ -33,5 +35,10 @@ public struct BenchMarker: Equatable, Sendable {
         self.sentAt = sentAt
         self.sender = sender
         self.sequence = sequence
+    }
+
+    /// The first marker in `bytes` (a whole raw message, such as one nchan WebSocket frame), or nil.
+    public static func find(in bytes: ByteBuffer) -> BenchMarker? {
+        bytes.withUnsafeReadableBytes { ByteSearch.marker(in: $0) }
     }
 }

@@ -31,6 +31,9 @@ struct BenchReport {
     var afterConnect: ProcessSample
     var windowStart: ProcessSample
     var windowEnd: ProcessSample
+    /// Marked messages received while the window was open, whenever they were sent: what the
+    /// server delivered in that time, even when it accepts sends faster than it delivers them.
+    var receivedInWindow: UInt64 = 0
 
     /// Each measured message should reach each of its recipients once.
     var expected: UInt64 { sender.expectedInWindow }
@@ -40,6 +43,7 @@ struct BenchReport {
     var exactlyOnce: Bool { lost == 0 && extra == 0 && counters.duplicates == 0 }
     var deliveredPerSecond: Double { Double(counters.delivered) / duration }
     var sentPerSecond: Double { Double(sender.sentInWindow) / duration }
+    var receivedPerSecond: Double { Double(receivedInWindow) / duration }
     var connectionsPerSecond: Double { connectSeconds > 0 ? Double(connected) / connectSeconds : 0 }
     /// hub-bench's CPU during the window as a percentage of one core.
     var benchCPUPercent: Double { benchCPUSeconds * 100 / duration }
@@ -129,7 +133,8 @@ struct BenchReport {
             lines.append(
                 "  delivered: \(counters.delivered) of \(expected) expected, lost \(lost) "
                     + "(\(format(lossPercent, 3)) %), duplicates \(counters.duplicates), "
-                    + "\(format(deliveredPerSecond, 1)) messages/s; drain \(format(drainSeconds, 2)) s"
+                    + "\(format(deliveredPerSecond, 1)) messages/s; drain \(format(drainSeconds, 2)) s; "
+                    + "received while measuring \(format(receivedPerSecond, 1))/s"
                     + (exactlyOnce ? "; every message reached every receiver exactly once" : ""))
             lines.append(
                 "  receive latency µs (\(latency.totalCount) samples): p50 \(percentile(latency, 50)) "
@@ -223,7 +228,8 @@ struct BenchReport {
             "senders": sender.senders, "groupSize": groupSize,
             "sent": n(sender.sentInWindow), "sentPerSecond": sentPerSecond, "sentAll": n(sender.sent),
             "completed": n(sender.completed), "failedCompletions": n(sender.failed), "skipped": n(sender.skipped),
-            "delivered": n(counters.delivered), "deliveredPerSecond": deliveredPerSecond, "expected": n(expected),
+            "delivered": n(counters.delivered), "deliveredPerSecond": deliveredPerSecond,
+            "receivedPerSecond": receivedPerSecond, "expected": n(expected),
             "lost": n(lost), "extra": n(extra), "duplicates": n(counters.duplicates), "exactlyOnce": exactlyOnce,
             "deliveredOutsideWindow": n(counters.deliveredOutsideWindow), "unmarked": n(counters.unmarked),
             "latencyMicroseconds": histogram(latency),

@@ -41,6 +41,8 @@ struct BenchRun: Sendable {
     var watched: [WatchedProcess] = []
     /// A line on stderr every second while measuring.
     var progress = true
+    /// Raw mode: the senders are HTTP publishers to these URLs instead of hub connections.
+    var publishNodes: [HubNode] = []
 
     func run() async throws -> BenchReport {
         raiseOpenFileLimit(needed: connections + connectConcurrency + 64)
@@ -136,6 +138,7 @@ struct BenchRun: Sendable {
         try await sleep(until: window.start)
         let windowStart = ProcessSample(watched)
         var previous = try await snapshot(loops: loops, states: states, full: false)
+        let receivedAtStart = totals(previous).0.received
         var previousAt = NIODeadline.now()
         while NIODeadline.now().uptimeNanoseconds < window.end {
             try await sleep(until: min(window.end, NIODeadline.now().uptimeNanoseconds + 1_000_000_000))
@@ -158,6 +161,9 @@ struct BenchRun: Sendable {
             )
         }
         let windowEnd = ProcessSample(watched)
+        let receivedInWindow =
+            totals(try await snapshot(loops: loops, states: states, full: false)).0.received
+            - receivedAtStart
 
         // Drain: wait until every measured message has reached every connection, or give up.
         let drainStart = NIODeadline.now()
@@ -195,20 +201,49 @@ struct BenchRun: Sendable {
             latency: latency, loopLag: loopLag, threads: threads, cpusAllowed: allowedCPUCount(),
             benchCPUSeconds: windowEnd.ownCPU - windowStart.ownCPU,
             watchedPIDs: watched.map(\.pid), beforeConnect: beforeConnect, afterConnect: afterConnect,
-            windowStart: windowStart, windowEnd: windowEnd)
+            windowStart: windowStart, windowEnd: windowEnd, receivedInWindow: receivedInWindow)
     }
 
     /// Who sends, through which hub method, to whom. Joins the small groups first when there are any.
     private struct SenderPlan: Sendable {
-        var hub: ConnectedHub
+        /// The loop of the sending connection; `sink` is called on it.
+        var loop: any EventLoop
+        var sink: @Sendable () -> any BenchMessageSink
         var target: String
         var targets: [SendTarget]
+
+        init(hub: ConnectedHub, target: String, targets: [SendTarget]) {
+            let handler = hub.handler
+            self.loop = hub.channel.eventLoop
+            self.sink = { handler.value }
+            self.target = target
+            self.targets = targets
+        }
+
+        init(publisher: NIOLoopBound<HTTPPublishHandler>, targets: [SendTarget]) {
+            self.loop = publisher.eventLoop
+            self.sink = { publisher.value }
+            self.target = ""
+            self.targets = targets
+        }
     }
 
     private func prepareSenders(
         hubs: [ConnectedHub], loops: [any EventLoop], states: [NIOLoopBound<LoopState>]
     ) async throws -> [SenderPlan] {
         let everyone = UInt64(hubs.count)
+        if !publishNodes.isEmpty {
+            // Raw mode: every sender is an HTTP publisher; every subscriber gets every message.
+            var plans: [SenderPlan] = []
+            for s in 0..<senders {
+                let slot = s % loops.count
+                let publisher = try await HTTPPublishHandler.connect(
+                    index: connections + s, node: publishNodes[s % publishNodes.count], state: states[slot],
+                    loop: loops[slot], timeout: settings.timeout)
+                plans.append(SenderPlan(publisher: publisher, targets: [SendTarget(leading: [], recipients: everyone)]))
+            }
+            return plans
+        }
         let senderCount = max(1, min(senders, hubs.count))
         switch scenario {
         case .idle:
@@ -285,10 +320,9 @@ struct BenchRun: Sendable {
                 (mode, offset) = (self.mode, 0)
             }
             let messageSize = self.messageSize
-            let handler = plan.hub.handler
             started.append(
-                plan.hub.channel.eventLoop.submit {
-                    let connection = handler.value
+                plan.loop.submit {
+                    let connection = plan.sink()
                     let sender = InvocationSender(
                         connection: connection, target: plan.target, targets: plan.targets, messageSize: messageSize,
                         mode: mode, window: window, startOffset: offset)

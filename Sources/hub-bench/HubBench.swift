@@ -19,6 +19,11 @@ struct HubBench: AsyncParsableCommand {
               echo       every connection invokes SendToIndividual(<its own connection id>, text) and receives its own messages.
               idle       connections are opened and held for --duration; nothing is sent (memory per connection, with --node-pid).
 
+            Raw WebSocket mode (--raw-websocket with --publish-url, for nchan and servers like it): the --node URLs are \
+            WebSocket endpoints subscribed to as they are (no negotiate, no hub handshake), each text or binary frame is \
+            one message, and the senders POST each message's text to the --publish-url URLs over keep-alive HTTP \
+            connections (requests pipelined; a response completes the oldest message). Broadcast and idle only.
+
             Each connection does POST <hub>/negotiate?negotiateVersion=1, upgrades ws://host:port/<hub>?id=<token> \
             (straight to the hub path with --skip-negotiation) and sends the hub handshake, waiting for {} + 0x1E. \
             Connection i goes to --node i mod nodes and binds source address 127.0.0.(1 + i mod --source-addresses) \
@@ -121,6 +126,19 @@ struct HubBench: AsyncParsableCommand {
         help: ArgumentHelp("A node (or broker) process whose memory and CPU to report. Repeatable.", valueName: "pid"))
     var nodePIDs: [Int32] = []
 
+    @Flag(
+        help:
+            "Raw WebSocket subscribers (nchan): the --node URLs are WebSocket endpoints (ws://host:port/sub/channel); no negotiate, no hub handshake, each frame is one message. Needs --publish-url."
+    )
+    var rawWebsocket = false
+
+    @Option(
+        name: .customLong("publish-url"),
+        help: ArgumentHelp(
+            "Raw mode: the senders POST each message to this URL (e.g. http://127.0.0.1:8080/pub/bench), one keep-alive connection per sender. Repeatable.",
+            valueName: "url"))
+    var publishURLs: [String] = []
+
     @Flag(help: "Print the report as one JSON object on stdout (the summary goes to stderr).")
     var json = false
 
@@ -154,6 +172,12 @@ struct HubBench: AsyncParsableCommand {
             throw ValidationError(
                 "counts must be positive (--max-frame-size at least 1024, --source-addresses 0 to 254)")
         }
+        if rawWebsocket != !publishURLs.isEmpty {
+            throw ValidationError("--raw-websocket and --publish-url go together")
+        }
+        if rawWebsocket, scenario != .broadcast, scenario != .idle {
+            throw ValidationError("raw WebSocket mode has the broadcast and idle scenarios only")
+        }
         if scenario == .echo, skipNegotiation {
             throw ValidationError("the echo scenario needs negotiate (each connection's id): drop --skip-negotiation")
         }
@@ -174,7 +198,8 @@ struct HubBench: AsyncParsableCommand {
             nodes: nodes,
             settings: ConnectionSettings(
                 wire: wire.wire, skipNegotiation: skipNegotiation, timeout: .seconds(seconds: timeout),
-                latencyConnections: latencyConnections, maxFrameSize: maxFrameSize, sourceAddresses: sources),
+                latencyConnections: latencyConnections, maxFrameSize: maxFrameSize, sourceAddresses: sources,
+                raw: rawWebsocket),
             connections: connections,
             mode: rate.map { .openLoop(rate: $0, maxOutstanding: maxOutstanding) } ?? .closedLoop(window: window),
             warmup: scenario == .idle ? 0 : warmup, duration: duration, drainTimeout: drainTimeout,
@@ -186,6 +211,11 @@ struct HubBench: AsyncParsableCommand {
         run.senders = senders
         run.watched = nodePIDs.map(WatchedProcess.init)
         run.progress = !noProgress
+        do {
+            run.publishNodes = try publishURLs.map(HubNode.init)
+        } catch {
+            throw ValidationError("\(error)")
+        }
         let report = try await run.run()
         if json {
             stderr(report.summary)

@@ -12,7 +12,7 @@ import NIOWebSocket
 /// WebSocket frame boundaries, so a data frame's payload goes to the scanner as it arrives, with
 /// no frame object, no copy and no pipeline hop per frame. Outbound frames still go through NIO's
 /// encoder.
-final class HubConnectionHandler: ChannelInboundHandler {
+final class HubConnectionHandler: ChannelInboundHandler, BenchMessageSink {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = WebSocketFrame
 
@@ -24,6 +24,10 @@ final class HubConnectionHandler: ChannelInboundHandler {
     let state: LoopState
     let writer: HubMessageWriter
     let timesLatency: Bool
+    /// Raw WebSocket mode (nchan's subscriber): no hub handshake, every frame is one message.
+    let raw: Bool
+    /// Raw mode: the current frame's payload, when it came in more than one read.
+    private var rawPayload = ByteBuffer()
     /// Set on sending connections only.
     var sender: InvocationSender?
     /// The connection id from negotiate (nil with --skip-negotiation): echo sends to it.
@@ -45,9 +49,10 @@ final class HubConnectionHandler: ChannelInboundHandler {
 
     init(
         index: Int, state: LoopState, wire: HubWireProtocol, timesLatency: Bool, maxFrameSize: Int,
-        handshakePromise: EventLoopPromise<Void>
+        raw: Bool = false, handshakePromise: EventLoopPromise<Void>
     ) {
         self.maxFrameSize = maxFrameSize
+        self.raw = raw
         self.index = index
         self.state = state
         self.writer = HubMessageWriter(wire: wire)
@@ -74,6 +79,11 @@ final class HubConnectionHandler: ChannelInboundHandler {
             handshakePromise.fail(HubBenchError.closedDuringHandshake)
             return
         }
+        if raw {
+            phase = .handshaking
+            handshakeDone(error: nil)
+            return
+        }
         phase = .handshaking
         var buffer = context.channel.allocator.buffer(capacity: 64)
         writer.writeHandshakeRequest(into: &buffer)
@@ -93,6 +103,14 @@ final class HubConnectionHandler: ChannelInboundHandler {
 
     func flush() {
         context?.flush()
+    }
+
+    var loop: any EventLoop { state.loop }
+
+    func send(invocationID: UInt64, target: String, leading: [String], text: String) {
+        var buffer = ByteBuffer()
+        writer.writeInvocation(invocationID: invocationID, target: target, leading: leading, text: text, into: &buffer)
+        write(buffer, flush: false)
     }
 
     private func write(_ payload: ByteBuffer, opcode: WebSocketOpcode, flush: Bool) {
@@ -155,6 +173,10 @@ final class HubConnectionHandler: ChannelInboundHandler {
                 let count = min(dataRemaining, input.readableBytes)
                 let payload = input.readSlice(length: count)!
                 dataRemaining -= count
+                if raw {
+                    receiveRaw(payload, now: now)
+                    continue
+                }
                 guard receive(payload, now: now, completed: &completed, context: context) else { return }
                 continue
             }
@@ -235,28 +257,50 @@ final class HubConnectionHandler: ChannelInboundHandler {
         }
     }
 
+    /// Counts one marked message: a duplicate when its sequence number is not above the last one
+    /// from its sender; delivered (and timed) when it was sent inside the window.
+    private func count(_ marker: BenchMarker, now: UInt64) {
+        let window = state.window
+        if marker.sequence != 0 {
+            let last = lastSequence[marker.sender] ?? 0
+            if marker.sequence <= last {
+                state.counters.duplicates += 1
+            } else {
+                lastSequence[marker.sender] = marker.sequence
+            }
+        }
+        if let window, window.contains(marker.sentAt) {
+            state.counters.delivered += 1
+            if timesLatency, now > marker.sentAt { state.latency.recordNanoseconds(now - marker.sentAt) }
+        } else {
+            state.counters.deliveredOutsideWindow += 1
+        }
+    }
+
+    /// Raw mode: one frame is one message, found by its marker once the frame is complete.
+    private func receiveRaw(_ payload: ByteBuffer, now: UInt64) {
+        var frame = payload
+        if rawPayload.readableBytes > 0 || dataRemaining > 0 {
+            rawPayload.writeImmutableBuffer(payload)
+            guard dataRemaining == 0 else { return }
+            frame = rawPayload
+            rawPayload = ByteBuffer()
+        }
+        if let marker = BenchMarker.find(in: frame) {
+            count(marker, now: now)
+        } else {
+            state.counters.unmarked += 1
+        }
+    }
+
     /// Scans one piece of data-frame payload; false when the connection was closed for it.
     private func receive(
         _ payload: ByteBuffer, now: UInt64, completed: inout Bool, context: ChannelHandlerContext
     ) -> Bool {
-        let window = state.window
         let failure = scanner.scan(payload) { kind in
             switch kind {
             case .receiveMessage(let marker?):
-                if marker.sequence != 0 {
-                    let last = lastSequence[marker.sender] ?? 0
-                    if marker.sequence <= last {
-                        state.counters.duplicates += 1
-                    } else {
-                        lastSequence[marker.sender] = marker.sequence
-                    }
-                }
-                if let window, window.contains(marker.sentAt) {
-                    state.counters.delivered += 1
-                    if timesLatency, now > marker.sentAt { state.latency.recordNanoseconds(now - marker.sentAt) }
-                } else {
-                    state.counters.deliveredOutsideWindow += 1
-                }
+                count(marker, now: now)
             case .receiveMessage(nil):
                 state.counters.unmarked += 1
             case .completion(0?, let failed):

@@ -18,6 +18,8 @@ struct ConnectionSettings: Sendable {
     /// leaves the choice to the kernel. Several loopback addresses give each its own ~28,000
     /// ephemeral ports.
     var sourceAddresses: [SocketAddress] = []
+    /// Raw WebSocket subscribers (nchan): no negotiate, no hub handshake, a frame per message.
+    var raw = false
 
     func source(for index: Int) -> SocketAddress? {
         sourceAddresses.isEmpty ? nil : sourceAddresses[index % sourceAddresses.count]
@@ -48,7 +50,8 @@ struct HubConnector: Sendable {
     ) async throws
         -> ConnectedHub
     {
-        let negotiated = settings.skipNegotiation ? nil : try await negotiate(node: node, index: index, loop: loop)
+        let negotiated =
+            settings.skipNegotiation || settings.raw ? nil : try await negotiate(node: node, index: index, loop: loop)
         let token = negotiated?.token
         let connectionID = negotiated?.connectionID
         let settings = self.settings
@@ -71,7 +74,7 @@ struct HubConnector: Sendable {
                                 let handler = HubConnectionHandler(
                                     index: index, state: state.value, wire: settings.wire,
                                     timesLatency: index < settings.latencyConnections,
-                                    maxFrameSize: settings.maxFrameSize, handshakePromise: handshake)
+                                    maxFrameSize: settings.maxFrameSize, raw: settings.raw, handshakePromise: handshake)
                                 // The handler parses the server's frames itself (see its comment).
                                 let operations = channel.pipeline.syncOperations
                                 let decoder = try operations.context(

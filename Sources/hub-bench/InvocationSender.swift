@@ -53,10 +53,24 @@ struct SendTarget: Sendable {
     var recipients: UInt64
 }
 
+/// Where a sender's messages go: a hub connection (invocations), or an HTTP publisher (POSTs
+/// to nchan). Used on its event loop only.
+protocol BenchMessageSink: AnyObject {
+    /// The connection's index: the sender number in the marker.
+    var index: Int { get }
+    var loop: any EventLoop { get }
+    var state: LoopState { get }
+    /// The sender writing through this sink (for its completions).
+    var sender: InvocationSender? { get set }
+    /// Writes one message (unflushed).
+    func send(invocationID: UInt64, target: String, leading: [String], text: String)
+    func flush()
+}
+
 /// Invokes the hub method on one sending connection with `hb:<send time>:<sender>:<sequence>` in
 /// its last argument, cycling through `targets`. Runs on that connection's event loop only.
 final class InvocationSender {
-    let connection: HubConnectionHandler
+    let connection: any BenchMessageSink
     let target: String
     let targets: [SendTarget]
     let messageSize: Int
@@ -76,7 +90,7 @@ final class InvocationSender {
     private var scheduled: UInt64 = 0
 
     init(
-        connection: HubConnectionHandler, target: String, targets: [SendTarget], messageSize: Int, mode: SendMode,
+        connection: any BenchMessageSink, target: String, targets: [SendTarget], messageSize: Int, mode: SendMode,
         window: MeasurementWindow, startOffset: UInt64 = 0
     ) {
         precondition(!targets.isEmpty)
@@ -137,13 +151,10 @@ final class InvocationSender {
         nextID += 1
         let destination = targets[nextTarget]
         nextTarget = nextTarget + 1 == targets.count ? 0 : nextTarget + 1
-        var buffer = ByteBuffer()
-        connection.writer.writeInvocation(
+        connection.send(
             invocationID: id, target: target, leading: destination.leading,
             text: HubMessageWriter.messageText(
-                sentAt: sentAt, sender: connection.index, sequence: id, minimumLength: messageSize),
-            into: &buffer)
-        connection.write(buffer, flush: false)
+                sentAt: sentAt, sender: connection.index, sequence: id, minimumLength: messageSize))
         sendTimes[id] = sentAt
         stats.sent += 1
         if window.contains(sentAt) {
@@ -184,7 +195,7 @@ final class InvocationSender {
         guard !stopped else { return }
         let next = openLoopStart + UInt64(Double(scheduled) * 1e9 / rate)
         let delay = next > now ? Int64(next - now) : 0
-        ticker = connection.state.loop.assumeIsolated().scheduleTask(in: .nanoseconds(max(delay, 1_000_000))) {
+        ticker = connection.loop.assumeIsolated().scheduleTask(in: .nanoseconds(max(delay, 1_000_000))) {
             self.tick()
         }
     }

@@ -30,6 +30,9 @@ struct ReceiveCounters: Sendable {
     /// it had from the same sender: a duplicate, or out of order.
     var duplicates: UInt64 = 0
 
+    /// Marked messages received so far, measured or not.
+    var received: UInt64 { delivered + deliveredOutsideWindow }
+
     mutating func add(_ other: ReceiveCounters) {
         delivered += other.delivered
         deliveredOutsideWindow += other.deliveredOutsideWindow
