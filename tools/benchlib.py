@@ -2,7 +2,7 @@
 
 Loopback only; every process a script starts is stopped by PID with stop().
 """
-import json, os, signal, socket, subprocess, sys, time
+import json, os, re, signal, socket, subprocess, sys, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -67,6 +67,38 @@ def stop(procs):
         except subprocess.TimeoutExpired:
             p.kill()
             p.wait()
+
+
+def start_backplane(kind, bin_dir, work, prefix=(), preexec_fn=None):
+    """The bundled `broker` or Debian's `redis-server` (no persistence) on a free loopback port:
+    (process, port). `prefix` goes before the command (`taskset -c 0`, say)."""
+    port = free_port()
+    if kind == "broker":
+        argv = [os.path.join(bin_dir, "broker"), "--port", str(port), "--bind", "127.0.0.1", "--loglevel", "warning"]
+    else:
+        argv = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                "--dir", work, "--loglevel", "warning"]
+    proc = subprocess.Popen(list(prefix) + argv, stdout=subprocess.DEVNULL, preexec_fn=preexec_fn)
+    wait_for_port(port, proc)
+    return proc, port
+
+
+def start_node(bin_dir, name, args, prefix=(), preexec_fn=None):
+    """A sample node (`web-node`, `api-node`) on a port it picks, with `args` added: (process, hub URL)."""
+    proc = subprocess.Popen(
+        list(prefix) + [os.path.join(bin_dir, name), "--port", "0", "--host", "127.0.0.1", "--log-level", "error"]
+        + list(args),
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, preexec_fn=preexec_fn)
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        match = re.search(r"listening on (http://127\.0\.0\.1:\d+)", line)
+        if match:
+            return proc, match.group(1) + "/learningHub"
+    stop([proc])
+    sys.exit(f"{name} {' '.join(args)} did not report its port")
 
 
 def build_release(product, scratch_path):
