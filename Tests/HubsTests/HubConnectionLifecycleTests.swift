@@ -269,6 +269,38 @@ struct HubConnectionLifecycleTests {
         #expect(close.error == "Connection closed with an error. HubException: go away")
     }
 
+    @Test("invocations read while onConnected is failing are dropped, and onDisconnected does not run")
+    func failingOnConnectedDropsQueuedInvocations() async throws {
+        let gate = Gate()
+        let ran = Mutex(0)
+        let disconnected = Mutex(false)
+        var hub = HubDefinition(name: "Failing")
+        hub.onConnected { _ in
+            await gate.wait()
+            throw HubError("go away")
+        }
+        hub.onDisconnected { _, _ in disconnected.withLock { $0 = true } }
+        hub.on("Count") { (_: HubCallerContext) in ran.withLock { $0 += 1 } }
+        let manager = InMemoryHubLifetimeManager()
+        let endpoint = HubEndpoint(definition: hub, options: .forTests, lifetimeManager: manager)
+        let client = try await TestHubClient.open(endpoint)
+        var handshake = ByteBuffer()
+        HandshakeRequest(protocolName: "json", version: 1).write(into: &handshake)
+        client.sendBytes(handshake)
+        guard case .handshake = try await client.nextEvent() else { throw TestFailure("no handshake") }
+        client.send(.invocation(InvocationMessage(invocationId: "1", target: "Count")))
+        client.send(.invocation(InvocationMessage(target: "Count")))
+        // Both are queued once the loop has run what was sent before this.
+        try await client.eventLoop.submit {}.get()
+        gate.open()
+        guard case .message(.close(let close)) = try await client.nextEvent() else { throw TestFailure("no close") }
+        #expect(close.error == "Connection closed with an error. HubException: go away")
+        try await waitUntil { manager.connectionCount == 0 }
+        #expect(ran.withLock { $0 } == 0)
+        #expect(!disconnected.withLock { $0 })
+        #expect(!client.drain().contains { if case .message(.completion) = $0 { true } else { false } })
+    }
+
     @Test(
         "endpoint shutdown sends every connection a Close without an error, allowing a reconnect",
         arguments: [true, false])

@@ -51,6 +51,8 @@ struct HubWorkQueue {
 extension HubConnectionSession {
     enum NextWork {
         case item(Work, HubCallerContext)
+        /// The connect hooks failed: these many queued items were dropped.
+        case dropped(Int)
         case end(HubConnection, HubCallerContext?)
         case idle
     }
@@ -113,9 +115,15 @@ extension HubConnectionSession {
         let limit = invocationLimit
         while true {
             let next = workQueue.withLock { queue -> NextWork in
+                if queue.hasItems, queue.startFailed {
+                    let dropped = queue.items.count - queue.head
+                    queue.items = []
+                    queue.head = 0
+                    return .dropped(dropped)
+                }
                 if queue.hasItems, limit == 1 || queue.inFlight < limit, let context = queue.context {
                     let item = queue.pop()
-                    if limit > 1 && !item.inBackground && !queue.startFailed { queue.inFlight += 1 }
+                    if limit > 1 && !item.inBackground { queue.inFlight += 1 }
                     return .item(item, context)
                 }
                 if queue.finished, !queue.ended, !queue.hasItems, queue.inFlight == 0, let connection = queue.connection
@@ -135,6 +143,8 @@ extension HubConnectionSession {
             case .item(let item, let context):
                 workTaken()
                 await take(item, context: context, limit: limit)
+            case .dropped(let count):
+                for _ in 0..<count { workTaken() }
             case .end(let connection, let context):
                 await end(connection, context: context)
                 return
@@ -145,7 +155,6 @@ extension HubConnectionSession {
     }
 
     private func take(_ item: Work, context: HubCallerContext, limit: Int) async {
-        if workQueue.withLock({ $0.startFailed }) { return }
         // Invocations read before the connection ended still run, as in ASP.NET Core (its
         // dispatch loop handles what it read before it sees the end): a client that sends
         // and then closes has its call made. Streams would have no one to stream to.
