@@ -102,7 +102,7 @@ struct HubBench: AsyncParsableCommand {
     var maxOutstanding: Int = 10_000
 
     @Option(
-        name: [.customLong("payload"), .customLong("message-size")],
+        name: .customLong("payload"),
         help: "Minimum length of the message text in bytes (the hb: marker is padded with x).")
     var messageSize: Int = 0
 

@@ -126,7 +126,7 @@ final class InvocationSender {
     }
 
     func connectionLost() {
-        if stats.connectionsLost == 0 { stats.connectionsLost = 1 }
+        stats.connectionsLost = 1
         stop()
     }
 

@@ -75,7 +75,6 @@ struct ProcessSample: Sendable {
     var syscalls: [(reads: UInt64, writes: UInt64)?]
     var ownCPU: Double
     var ownSyscalls: (reads: UInt64, writes: UInt64)?
-    var at: UInt64
 
     init(_ processes: [WatchedProcess]) {
         resident = processes.map { $0.residentBytes() }
@@ -83,7 +82,6 @@ struct ProcessSample: Sendable {
         syscalls = processes.map { $0.syscalls() }
         ownCPU = ownCPUSeconds()
         ownSyscalls = readSyscalls(path: "/proc/self/io")
-        at = NIODeadline.now().uptimeNanoseconds
     }
 
     /// The sum over the watched processes, nil when one could not be read.

@@ -19,7 +19,7 @@ import NIOWebSocket
 public struct HubHTTPChannel: ServerChildChannel, HTTPChannelHandler {
     enum UpgradeResult: Sendable {
         /// Upgraded: the hub handler owns the channel.
-        case webSocket(any Channel)
+        case webSocket
         /// Upgraded onto Hummingbird's async WebSocket path.
         case asyncWebSocket(AsyncWebSocketHubTransport)
         /// A plain HTTP request.
@@ -100,7 +100,7 @@ public struct HubHTTPChannel: ServerChildChannel, HTTPChannelHandler {
                                 eventLoop: channel.eventLoop, connection: connection, logger: connectionLogger)
                             try channel.pipeline.syncOperations.addHandler(WebSocketRawWriter(), position: .first)
                             try channel.pipeline.syncOperations.addHandler(handler)
-                            return UpgradeResult.webSocket(channel)
+                            return UpgradeResult.webSocket
                         case .asyncWriter:
                             // As HummingbirdWebSocket's upgrade channel does, then its handler runs
                             // in `handle(value:)`.
