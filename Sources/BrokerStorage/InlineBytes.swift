@@ -2,14 +2,15 @@
 ///
 /// 23 bytes in all, so an enum that adds a `[UInt8]` case next to it still fits in 24 bytes
 /// (the tag takes the 24th byte): short keys and values cost no heap object.
+@usableFromInline
 struct InlineBytes: Sendable {
     /// How many bytes fit.
     static let capacity = 22
 
     // A tuple, so the bytes are contiguous and in declaration order.
-    private var storage: (UInt64, UInt64, UInt32, UInt16) = (0, 0, 0, 0)
+    @usableFromInline var storage: (UInt64, UInt64, UInt32, UInt16) = (0, 0, 0, 0)
     /// Bits 0–4 the count, bit 7 a flag for the owner (`StringValue` marks a raw-encoded string).
-    private var header: UInt8 = 0
+    @usableFromInline var header: UInt8 = 0
 
     init() {}
 
@@ -24,10 +25,11 @@ struct InlineBytes: Sendable {
         }
     }
 
-    var count: Int { Int(header & 0x1f) }
+    @inlinable var count: Int { Int(header & 0x1f) }
 
     var flag: Bool { header & 0x80 != 0 }
 
+    @inlinable
     func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         let n = count
         return try Swift.withUnsafeBytes(of: storage) { try body(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }

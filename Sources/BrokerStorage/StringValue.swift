@@ -19,6 +19,7 @@ public struct StringValue: Sendable, Equatable, CustomStringConvertible {
         case raw
     }
 
+    @usableFromInline
     enum Storage: Sendable {
         /// Up to 22 bytes; the flag bit marks `raw` (otherwise `embstr`).
         case inline(InlineBytes)
@@ -27,7 +28,7 @@ public struct StringValue: Sendable, Equatable, CustomStringConvertible {
         case raw([UInt8])
     }
 
-    var storage: Storage
+    @usableFromInline var storage: Storage
 
     /// Redis's `embstr` limit (`OBJ_ENCODING_EMBSTR_SIZE_LIMIT`).
     public static let embeddedLimit = 44
@@ -128,6 +129,8 @@ public struct StringValue: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Calls `body` with the string's bytes, valid only during the call; no allocation.
+    /// Inlinable, so a reply writer in another module calls no unspecialized generic code.
+    @inlinable
     public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         switch storage {
         case .inline(let b):
@@ -191,7 +194,8 @@ public struct StringValue: Sendable, Equatable, CustomStringConvertible {
         return n
     }
 
-    private static func formatDecimal(_ value: Int64, into buffer: UnsafeMutableRawBufferPointer) -> Int {
+    @usableFromInline
+    static func formatDecimal(_ value: Int64, into buffer: UnsafeMutableRawBufferPointer) -> Int {
         let n = decimalCount(value)
         var m = value.magnitude
         var i = n - 1

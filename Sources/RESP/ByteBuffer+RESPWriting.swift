@@ -45,9 +45,66 @@ extension ByteBuffer {
 
     @inlinable
     mutating func writeRESPHeader(_ type: UInt8, _ count: Int) {
-        writeInteger(type)
-        writeDecimal(Int64(count))
-        writeCRLF()
+        writeRESPLine(type, Int64(count))
+    }
+
+    /// `<type><n>\r\n` in one write: each of ByteBuffer's writes is a uniqueness check, a capacity
+    /// check and a dynamically checked access of its own.
+    @inlinable
+    mutating func writeRESPLine(_ type: UInt8, _ n: Int64) {
+        var magnitude = n.magnitude
+        var digits = 1
+        var probe = magnitude / 10
+        while probe > 0 {
+            digits += 1
+            probe /= 10
+        }
+        let sign = n < 0 ? 1 : 0
+        let total = 1 + sign + digits + 2
+        writeWithUnsafeMutableBytes(minimumWritableBytes: total) { raw in
+            raw[0] = type
+            if sign == 1 { raw[1] = UInt8(ascii: "-") }
+            var i = sign + digits
+            repeat {
+                raw[i] = UInt8(ascii: "0") &+ UInt8(magnitude % 10)
+                magnitude /= 10
+                i -= 1
+            } while magnitude > 0
+            raw[total - 2] = 0x0D
+            raw[total - 1] = 0x0A
+            return total
+        }
+    }
+
+    /// `$n\r\n…\r\n` from raw bytes, in one write.
+    @inlinable
+    public mutating func writeRESPBulkString(raw bytes: UnsafeRawBufferPointer) {
+        let n = bytes.count
+        var digits = 1
+        var probe = n / 10
+        while probe > 0 {
+            digits += 1
+            probe /= 10
+        }
+        let total = 1 + digits + 2 + n + 2
+        writeWithUnsafeMutableBytes(minimumWritableBytes: total) { raw in
+            raw[0] = UInt8(ascii: "$")
+            var magnitude = n
+            var i = digits
+            repeat {
+                raw[i] = UInt8(ascii: "0") &+ UInt8(magnitude % 10)
+                magnitude /= 10
+                i -= 1
+            } while magnitude > 0
+            raw[digits + 1] = 0x0D
+            raw[digits + 2] = 0x0A
+            if n > 0 {
+                UnsafeMutableRawBufferPointer(rebasing: raw[(digits + 3)..<(digits + 3 + n)]).copyMemory(from: bytes)
+            }
+            raw[total - 2] = 0x0D
+            raw[total - 1] = 0x0A
+            return total
+        }
     }
 
     /// `+text\r\n`.
@@ -85,9 +142,7 @@ extension ByteBuffer {
     /// `:n\r\n`.
     @inlinable
     public mutating func writeRESPInteger(_ n: Int64) {
-        writeInteger(UInt8(ascii: ":"))
-        writeDecimal(n)
-        writeCRLF()
+        writeRESPLine(UInt8(ascii: ":"), n)
     }
 
     /// `:n\r\n`.
@@ -99,6 +154,10 @@ extension ByteBuffer {
     /// `$n\r\n…\r\n` from bytes.
     @inlinable
     public mutating func writeRESPBulkString<Bytes: Collection>(bytes: Bytes) where Bytes.Element == UInt8 {
+        let written: Void? = bytes.withContiguousStorageIfAvailable {
+            writeRESPBulkString(raw: UnsafeRawBufferPointer($0))
+        }
+        if written != nil { return }
         writeRESPHeader(UInt8(ascii: "$"), bytes.count)
         writeBytes(bytes)
         writeCRLF()
@@ -107,9 +166,7 @@ extension ByteBuffer {
     /// `$n\r\n…\r\n` from another buffer's readable bytes.
     @inlinable
     public mutating func writeRESPBulkString(buffer: ByteBuffer) {
-        writeRESPHeader(UInt8(ascii: "$"), buffer.readableBytes)
-        writeImmutableBuffer(buffer)
-        writeCRLF()
+        buffer.withUnsafeReadableBytes { writeRESPBulkString(raw: $0) }
     }
 
     /// `$n\r\n…\r\n` from a string's UTF-8.

@@ -33,75 +33,25 @@ public struct RESPCommandParser: Sendable {
     /// inline line, `*0`), which Redis skips without a reply. Throws Redis's protocol errors.
     public mutating func next(_ buffer: ByteBuffer) throws(RESPError) -> RESPParsedCommand? {
         let start = buffer.readerIndex
-        let available = buffer.readableBytes
-        if expectedArguments == 0 {
-            guard available > 0 else { return nil }
-            if buffer.getInteger(at: start, as: UInt8.self)! != UInt8(ascii: "*") {
-                return try nextInline(buffer)
+        // One access to the buffer's bytes per command: each of ByteBuffer's accessors is a
+        // dynamically checked access to its storage, several per argument otherwise.
+        let outcome = buffer.withUnsafeReadableBytes { self.scan($0, start: start) }
+        switch outcome {
+        case .needMore:
+            return nil
+        case .failed(let error):
+            throw error
+        case .command(let end):
+            return RESPParsedCommand(command: RESPCommand(buffer: buffer, ranges: takeRanges()), end: end)
+        case .quotedInline(let end, let lineEnd):
+            let arguments: [[UInt8]]? = buffer.withUnsafeReadableBytes { bytes in
+                RESPInlineSplitter.split(UnsafeRawBufferPointer(rebasing: bytes[0..<lineEnd]))
             }
-            // The count line: Redis looks for '\r' (a NUL ends its search early) and then needs one more byte.
-            guard let cr = Self.findCR(buffer, from: start + 1) else {
-                if available > limits.maxInlineLength {
-                    throw RESPError(.tooBigMultibulkCount, "too big mbulk count string")
-                }
-                return nil
+            guard let arguments else {
+                throw RESPError(.unbalancedQuotes, "unbalanced quotes in request")
             }
-            guard cr - start <= available - 2 else { return nil }
-            let count = buffer.withUnsafeReadableBytes {
-                RedisNumberParsing.parseInt64(UnsafeRawBufferPointer(rebasing: $0[1..<(cr - start)]))
-            }
-            guard let count, count <= Int64(limits.maxMultibulkLength) else {
-                throw RESPError(.invalidMultibulkLength, "invalid multibulk length")
-            }
-            if count > 10 && requiresAuthentication {
-                throw RESPError(.unauthenticatedMultibulkLength, "unauthenticated multibulk length")
-            }
-            let afterCount = cr - start + 2
-            if count <= 0 {
-                return RESPParsedCommand(command: RESPCommand(buffer: buffer, ranges: []), end: start + afterCount)
-            }
-            expectedArguments = Int(count)
-            cursor = afterCount
-            ranges.removeAll(keepingCapacity: true)
-            if ranges.capacity < min(expectedArguments, 1024) { ranges.reserveCapacity(min(expectedArguments, 1024)) }
+            return RESPParsedCommand(command: RESPCommand(arguments: arguments), end: end)
         }
-        while ranges.count < expectedArguments {
-            let headerStart = start + cursor
-            guard let cr = Self.findCR(buffer, from: headerStart) else {
-                if available - cursor > limits.maxInlineLength {
-                    throw RESPError(.tooBigBulkCount, "too big bulk count string")
-                }
-                return nil
-            }
-            guard cr - headerStart <= available - cursor - 2 else { return nil }
-            let marker = buffer.getInteger(at: headerStart, as: UInt8.self)!
-            guard marker == UInt8(ascii: "$") else {
-                let shown = marker == 0x0D || marker == 0x0A ? 0x20 : marker
-                throw RESPError(.expectedDollar, "expected '$', got '\(Character(Unicode.Scalar(shown)))'")
-            }
-            let length = buffer.withUnsafeReadableBytes {
-                RedisNumberParsing.parseInt64(
-                    UnsafeRawBufferPointer(rebasing: $0[(cursor + 1)..<(cr - start)]))
-            }
-            guard let length, length >= 0, length <= Int64(limits.maxBulkLength) else {
-                throw RESPError(.invalidBulkLength, "invalid bulk length")
-            }
-            if length > 16384 && requiresAuthentication {
-                throw RESPError(.unauthenticatedBulkLength, "unauthenticated bulk length")
-            }
-            let dataStart = cr - start + 2
-            // Redis skips the two bytes after the data without checking that they are CRLF.
-            guard available - dataStart - 2 >= Int(length) else { return nil }  // `length + 2` could overflow
-            // Only now is the header consumed, so a partial bulk re-reads just its short header.
-            ranges.append(dataStart..<(dataStart + Int(length)))
-            cursor = dataStart + Int(length) + 2
-        }
-        let end = start + cursor
-        let absolute = ranges.map { ($0.lowerBound + start)..<($0.upperBound + start) }
-        expectedArguments = 0
-        cursor = 0
-        ranges.removeAll(keepingCapacity: true)
-        return RESPParsedCommand(command: RESPCommand(buffer: buffer, ranges: absolute), end: end)
     }
 
     /// Forgets any partial command (after an error, or when the connection is reset).
@@ -111,47 +61,151 @@ public struct RESPCommandParser: Sendable {
         ranges.removeAll(keepingCapacity: true)
     }
 
-    private func nextInline(_ buffer: ByteBuffer) throws(RESPError) -> RESPParsedCommand? {
-        let start = buffer.readerIndex
-        // Redis finds the newline with strchr, which also stops at a NUL byte.
-        let newline: Int? = buffer.withUnsafeReadableBytes { bytes in
-            for i in 0..<bytes.count {
-                let c = bytes[i]
-                if c == 0x0A { return i }
-                if c == 0 { return nil }
-            }
-            return nil
-        }
-        guard let newline else {
-            if buffer.readableBytes > limits.maxInlineLength {
-                throw RESPError(.tooBigInlineRequest, "too big inline request")
-            }
-            return nil
-        }
-        var lineEnd = newline
-        if lineEnd > 0 && buffer.getInteger(at: start + lineEnd - 1, as: UInt8.self)! == 0x0D { lineEnd -= 1 }
-        let arguments: [[UInt8]]? = buffer.withUnsafeReadableBytes { bytes in
-            RESPInlineSplitter.split(UnsafeRawBufferPointer(rebasing: bytes[0..<lineEnd]))
-        }
-        guard let arguments else {
-            throw RESPError(.unbalancedQuotes, "unbalanced quotes in request")
-        }
-        return RESPParsedCommand(command: RESPCommand(arguments: arguments), end: start + newline + 1)
+    /// Gives a finished command's argument array back, so the next command reuses its storage
+    /// instead of allocating one (call it once the command has run and is no longer needed).
+    public mutating func recycle(_ command: inout RESPCommand) {
+        guard command.ranges.capacity > ranges.capacity else { return }
+        swap(&ranges, &command.ranges)
+        ranges.removeAll(keepingCapacity: true)
     }
 
-    @inline(__always)
-    private static func findCR(_ buffer: ByteBuffer, from index: Int) -> Int? {
-        buffer.withUnsafeReadableBytes { bytes in
-            let base = index - buffer.readerIndex
-            var i = base
-            while i < bytes.count {
-                let c = bytes[i]
-                if c == 0x0D { return i + buffer.readerIndex }
-                if c == 0 { return nil }
-                i += 1
+    /// Hands the argument ranges to a command, leaving the parser an empty array (refilled by ``recycle(_:)``).
+    private mutating func takeRanges() -> [Range<Int>] {
+        var taken: [Range<Int>] = []
+        swap(&taken, &ranges)
+        return taken
+    }
+
+    private enum Outcome {
+        case needMore
+        case failed(RESPError)
+        /// A whole command whose absolute argument ranges are in `ranges`.
+        case command(end: Int)
+        /// An inline line with quotes or escapes, `lineEnd` bytes long without its line ending.
+        case quotedInline(end: Int, lineEnd: Int)
+    }
+
+    /// Reads from `bytes`, whose first byte is at absolute index `start` of the query buffer.
+    /// While a multibulk command is partial, `cursor` and `ranges` are offsets from its start
+    /// (the buffer may be compacted between reads); a whole command's ranges are made absolute.
+    private mutating func scan(_ bytes: UnsafeRawBufferPointer, start: Int) -> Outcome {
+        let available = bytes.count
+        if expectedArguments == 0 {
+            guard available > 0 else { return .needMore }
+            if bytes[0] != UInt8(ascii: "*") {
+                return scanInline(bytes, start: start)
             }
-            return nil
+            // The count line: Redis looks for '\r' (a NUL ends its search early) and then needs one more byte.
+            guard let cr = Self.findCR(bytes, from: 1) else {
+                if available > limits.maxInlineLength {
+                    return .failed(RESPError(.tooBigMultibulkCount, "too big mbulk count string"))
+                }
+                return .needMore
+            }
+            guard cr <= available - 2 else { return .needMore }
+            let count = RedisNumberParsing.parseInt64(UnsafeRawBufferPointer(rebasing: bytes[1..<cr]))
+            guard let count, count <= Int64(limits.maxMultibulkLength) else {
+                return .failed(RESPError(.invalidMultibulkLength, "invalid multibulk length"))
+            }
+            if count > 10 && requiresAuthentication {
+                return .failed(RESPError(.unauthenticatedMultibulkLength, "unauthenticated multibulk length"))
+            }
+            ranges.removeAll(keepingCapacity: true)
+            if count <= 0 {
+                return .command(end: start + cr + 2)
+            }
+            expectedArguments = Int(count)
+            cursor = cr + 2
+            if ranges.capacity < min(expectedArguments, 1024) { ranges.reserveCapacity(min(expectedArguments, 1024)) }
         }
+        while ranges.count < expectedArguments {
+            let headerStart = cursor
+            guard let cr = Self.findCR(bytes, from: headerStart) else {
+                if available - cursor > limits.maxInlineLength {
+                    return .failed(RESPError(.tooBigBulkCount, "too big bulk count string"))
+                }
+                return .needMore
+            }
+            guard cr <= available - 2 else { return .needMore }
+            let marker = bytes[headerStart]
+            guard marker == UInt8(ascii: "$") else {
+                let shown = marker == 0x0D || marker == 0x0A ? 0x20 : marker
+                return .failed(RESPError(.expectedDollar, "expected '$', got '\(Character(Unicode.Scalar(shown)))'"))
+            }
+            let length = RedisNumberParsing.parseInt64(UnsafeRawBufferPointer(rebasing: bytes[(headerStart + 1)..<cr]))
+            guard let length, length >= 0, length <= Int64(limits.maxBulkLength) else {
+                return .failed(RESPError(.invalidBulkLength, "invalid bulk length"))
+            }
+            if length > 16384 && requiresAuthentication {
+                return .failed(RESPError(.unauthenticatedBulkLength, "unauthenticated bulk length"))
+            }
+            let dataStart = cr + 2
+            // Redis skips the two bytes after the data without checking that they are CRLF.
+            guard available - dataStart - 2 >= Int(length) else { return .needMore }  // `length + 2` could overflow
+            // Only now is the header consumed, so a partial bulk re-reads just its short header.
+            ranges.append(dataStart..<(dataStart + Int(length)))
+            cursor = dataStart + Int(length) + 2
+        }
+        let end = start + cursor
+        for i in ranges.indices { ranges[i] = (ranges[i].lowerBound + start)..<(ranges[i].upperBound + start) }
+        expectedArguments = 0
+        cursor = 0
+        return .command(end: end)
+    }
+
+    /// An inline command: a line with no quotes and no vertical tab or form feed (where
+    /// `sdssplitargs` has nothing to unescape) is split in place, as slices of the query buffer;
+    /// any other line is left to ``RESPInlineSplitter``, which copies its arguments out.
+    private mutating func scanInline(_ bytes: UnsafeRawBufferPointer, start: Int) -> Outcome {
+        // Redis finds the newline with strchr, which also stops at a NUL byte.
+        var newline = -1
+        for i in 0..<bytes.count {
+            let c = bytes[i]
+            if c == 0x0A {
+                newline = i
+                break
+            }
+            if c == 0 { break }
+        }
+        guard newline >= 0 else {
+            if bytes.count > limits.maxInlineLength {
+                return .failed(RESPError(.tooBigInlineRequest, "too big inline request"))
+            }
+            return .needMore
+        }
+        var lineEnd = newline
+        if lineEnd > 0 && bytes[lineEnd - 1] == 0x0D { lineEnd -= 1 }
+        ranges.removeAll(keepingCapacity: true)
+        var tokenStart = -1
+        for i in 0..<lineEnd {
+            switch bytes[i] {
+            case 0x20, 0x09, 0x0D:
+                if tokenStart >= 0 {
+                    ranges.append((start + tokenStart)..<(start + i))
+                    tokenStart = -1
+                }
+            case UInt8(ascii: "\""), UInt8(ascii: "'"), 0x0B, 0x0C:
+                ranges.removeAll(keepingCapacity: true)
+                return .quotedInline(end: start + newline + 1, lineEnd: lineEnd)
+            default:
+                if tokenStart < 0 { tokenStart = i }
+            }
+        }
+        if tokenStart >= 0 { ranges.append((start + tokenStart)..<(start + lineEnd)) }
+        return .command(end: start + newline + 1)
+    }
+
+    /// The index of the first CR at or after `index`, or nil if a NUL or the end comes first.
+    @inline(__always)
+    private static func findCR(_ bytes: UnsafeRawBufferPointer, from index: Int) -> Int? {
+        var i = index
+        while i < bytes.count {
+            let c = bytes[i]
+            if c == 0x0D { return i }
+            if c == 0 { return nil }
+            i += 1
+        }
+        return nil
     }
 }
 

@@ -226,6 +226,43 @@ struct RESPCommandParserTests {
         }
     }
 
+    @Test("inline lines split in place give what RESPInlineSplitter gives (sdssplitargs)")
+    func inlineFastPathMatchesTheSplitter() {
+        // Plain lines are split as slices of the query buffer; lines with quotes, escapes, vertical
+        // tabs or form feeds go through the splitter. Both must agree with it on every line.
+        let alphabet: [UInt8] = Array("ab \t\r\u{0B}\u{0C}\"'\\x".utf8)
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<3000 {
+            let length = Int.random(in: 0...12, using: &generator)
+            let line = (0..<length).map { _ in alphabet.randomElement(using: &generator)! }
+            let outcome = feed([(line + [0x0A])[...]])
+            if let expected = RESPInlineSplitter.split(line) {
+                #expect(outcome == ParseOutcome(commands: [expected]), "\(line)")
+            } else {
+                #expect(outcome.error?.code == .unbalancedQuotes, "\(line)")
+            }
+        }
+    }
+
+    @Test("a recycled argument array is reused, and a command kept elsewhere keeps its own")
+    func recycledArgumentsStayIntact() throws {
+        var parser = RESPCommandParser()
+        var buffer = ByteBuffer(
+            string: "*2\r\n$3\r\nGET\r\n$1\r\na\r\n*3\r\n$3\r\nSET\r\n$1\r\nb\r\n$1\r\nc\r\nPING x\r\n")
+        var first = try #require(try parser.next(buffer))
+        buffer.moveReaderIndex(to: first.end)
+        let kept = first.command  // a command stored elsewhere (as MULTI queues them) shares the array
+        parser.recycle(&first.command)
+        var second = try #require(try parser.next(buffer))
+        buffer.moveReaderIndex(to: second.end)
+        #expect((0..<kept.count).map { kept.string($0) } == ["GET", "a"])
+        #expect((0..<second.command.count).map { second.command.string($0) } == ["SET", "b", "c"])
+        parser.recycle(&second.command)
+        let third = try #require(try parser.next(buffer))
+        #expect((0..<third.command.count).map { third.command.string($0) } == ["PING", "x"])
+        #expect((0..<kept.count).map { kept.string($0) } == ["GET", "a"])
+    }
+
     @Test("an inline request of 64KB without a newline waits, one byte more is refused")
     func inlineLimitAtRedisDefault() {
         let atLimit = [UInt8](repeating: UInt8(ascii: "a"), count: 64 * 1024)

@@ -62,10 +62,12 @@ func feed(
                 outcome.leftover = Array(buffer.readableBytesView)
                 return outcome
             }
-            guard let parsed else { break }
+            guard var parsed else { break }
             let command = parsed.command
             outcome.commands.append((0..<command.count).map { command.bytes($0) })
             buffer.moveReaderIndex(to: parsed.end)
+            // As the broker does, so every vector also runs with argument arrays handed back.
+            parser.recycle(&parsed.command)
         }
         if compact { buffer.discardReadBytes() }
     }

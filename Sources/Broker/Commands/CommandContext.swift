@@ -5,10 +5,14 @@ import RESP
 /// What a command handler works with: the broker, the calling client, its arguments, and reply
 /// writers that follow the client's protocol version and count errors for `INFO errorstats`.
 struct CommandContext {
-    unowned let core: BrokerCore
-    let client: ClientSession
+    /// The references are unowned and unchecked: a context lives only while `execute` runs, and
+    /// the core, the client (held by its connection) and the command table outlive that. Counting
+    /// them cost a retain and a release each per command (a checked `unowned` core, an atomic
+    /// increment and decrement on its side table per access).
+    unowned(unsafe) let core: BrokerCore
+    unowned(unsafe) let client: ClientSession
     let command: RESPCommand
-    let spec: CommandSpec
+    unowned(unsafe) let spec: CommandSpec
     /// Set when the handler replied with an error (counted as a failed call).
     var failed = false
 

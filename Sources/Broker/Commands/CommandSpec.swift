@@ -56,6 +56,8 @@ final class CommandSpec: Sendable {
     let statsIndex: Int
 
     var isContainer: Bool { !orderedSubcommands.isEmpty }
+    /// Whether this is `DEBUG`, which `enable-debug-command` guards (checked for every command).
+    let isDebug: Bool
 
     init(metadata: CommandMetadata, parent: String?, handlers: [String: CommandHandler], counter: inout Int) {
         self.statsIndex = counter
@@ -63,6 +65,7 @@ final class CommandSpec: Sendable {
         let items = metadata.info.items
         let full = items[0].text ?? metadata.name
         self.fullName = full
+        self.isDebug = full == "debug"
         self.name = parent == nil ? full : String(full.split(separator: "|").last!)
         self.arity = items[1].integerValue ?? -1
         self.flags = CommandFlags(names: items[2].items.compactMap(\.text))

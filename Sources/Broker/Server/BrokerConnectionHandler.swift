@@ -36,11 +36,9 @@ final class BrokerConnectionHandler: ChannelInboundHandler {
         guard let session, !session.isClosed, !session.closeAfterReply else { return }
         core.stats.totalNetInputBytes += incoming.readableBytes
         core.stats.totalReadsProcessed += 1
-        if query.readableBytes == 0 {
-            query = incoming
-        } else {
-            query.writeBuffer(&incoming)
-        }
+        // Copied, not adopted: the query buffer keeps storage of its own, so clearing it after the
+        // batch allocates nothing and NIO's receive buffer is free to be reused for the next read.
+        query.writeBuffer(&incoming)
         session.lastInteraction = BrokerCore.now()
         process(session)
     }
@@ -50,7 +48,7 @@ final class BrokerConnectionHandler: ChannelInboundHandler {
         parser.limits.maxBulkLength = core.configuration.protoMaxBulkLength
         while !session.isClosed && !session.closeAfterReply {
             parser.requiresAuthentication = !session.isAuthenticated
-            let parsed: RESPParsedCommand
+            var parsed: RESPParsedCommand
             do {
                 guard let next = try parser.next(query) else { break }
                 parsed = next
@@ -87,6 +85,7 @@ final class BrokerConnectionHandler: ChannelInboundHandler {
             }
             core.endRequest(session, from: mark)
             query.moveReaderIndex(to: parsed.end)
+            parser.recycle(&parsed.command)
         }
         if query.readableBytes == 0 {
             query.clear()

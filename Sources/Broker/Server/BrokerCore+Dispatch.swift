@@ -40,7 +40,7 @@ extension BrokerCore {
             reject(client, spec, "wrong number of arguments for '\(spec.fullName)' command")
             return nil
         }
-        if spec.fullName == "debug" && !isDebugAllowed(client) {
+        if spec.isDebug && !isDebugAllowed(client) {
             reject(
                 client, spec,
                 "DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server."

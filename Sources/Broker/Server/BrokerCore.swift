@@ -165,17 +165,25 @@ final class BrokerCore {
         guard !session.isClosed else { return }
         let channel = session.channel
         if session.output.readableBytes > 0 && (channel.isWritable || session.closeAfterReply) {
-            let data = session.output
-            session.output.clear()
-            stats.totalNetOutputBytes += data.readableBytes
+            stats.totalNetOutputBytes += session.output.readableBytes
             stats.totalWritesProcessed += 1
             if session.closeAfterReply {
+                let data = session.output
+                session.output.clear()
                 channel.writeAndFlush(data).whenComplete { _ in channel.close(promise: nil) }
                 session.isClosed = true
                 disconnected(session)
                 return
             }
-            channel.writeAndFlush(data, promise: nil)
+            // Marked as read before the write, since a write can re-enter `flush` (a writability
+            // change), and cleared after it: a write that completed at once has dropped the
+            // channel's reference by then, so the buffer keeps its storage instead of allocating.
+            do {
+                let data = session.output
+                session.output.moveReaderIndex(forwardBy: data.readableBytes)
+                channel.writeAndFlush(data, promise: nil)
+            }
+            if session.output.readableBytes == 0 { session.output.clear() }
         } else if session.closeAfterReply {
             session.isClosed = true
             disconnected(session)
