@@ -17,6 +17,9 @@ public struct RESPCommandParser: Sendable {
     private var expectedArguments: Int = 0  // 0 = no multibulk in progress
     private var cursor: Int = 0  // offset from the command start of the next unread byte
     private var ranges: [Range<Int>] = []  // offsets from the command start
+    /// How many of `ranges` belong to the command being read; entries past it are left over from
+    /// an earlier command and overwritten, so a stream of commands never empties the array.
+    private var filled = 0
 
     /// Makes a parser.
     public init(limits: RESPLimits = .redisDefaults) {
@@ -58,7 +61,7 @@ public struct RESPCommandParser: Sendable {
     public mutating func reset() {
         expectedArguments = 0
         cursor = 0
-        ranges.removeAll(keepingCapacity: true)
+        filled = 0
     }
 
     /// Gives a finished command's argument array back, so the next command reuses its storage
@@ -66,11 +69,13 @@ public struct RESPCommandParser: Sendable {
     public mutating func recycle(_ command: inout RESPCommand) {
         guard command.ranges.capacity > ranges.capacity else { return }
         swap(&ranges, &command.ranges)
-        ranges.removeAll(keepingCapacity: true)
+        filled = 0
     }
 
     /// Hands the argument ranges to a command, leaving the parser an empty array (refilled by ``recycle(_:)``).
     private mutating func takeRanges() -> [Range<Int>] {
+        if ranges.count > filled { ranges.removeSubrange(filled...) }
+        filled = 0
         var taken: [Range<Int>] = []
         swap(&taken, &ranges)
         return taken
@@ -110,7 +115,7 @@ public struct RESPCommandParser: Sendable {
             if count > 10 && requiresAuthentication {
                 return .failed(RESPError(.unauthenticatedMultibulkLength, "unauthenticated multibulk length"))
             }
-            ranges.removeAll(keepingCapacity: true)
+            filled = 0
             if count <= 0 {
                 return .command(end: start + cr + 2)
             }
@@ -118,7 +123,7 @@ public struct RESPCommandParser: Sendable {
             cursor = cr + 2
             if ranges.capacity < min(expectedArguments, 1024) { ranges.reserveCapacity(min(expectedArguments, 1024)) }
         }
-        while ranges.count < expectedArguments {
+        while filled < expectedArguments {
             let headerStart = cursor
             guard let cr = Self.findCR(bytes, from: headerStart) else {
                 if available - cursor > limits.maxInlineLength {
@@ -143,11 +148,11 @@ public struct RESPCommandParser: Sendable {
             // Redis skips the two bytes after the data without checking that they are CRLF.
             guard available - dataStart - 2 >= Int(length) else { return .needMore }  // `length + 2` could overflow
             // Only now is the header consumed, so a partial bulk re-reads just its short header.
-            ranges.append(dataStart..<(dataStart + Int(length)))
+            add(dataStart..<(dataStart + Int(length)))
             cursor = dataStart + Int(length) + 2
         }
         let end = start + cursor
-        for i in ranges.indices { ranges[i] = (ranges[i].lowerBound + start)..<(ranges[i].upperBound + start) }
+        for i in 0..<filled { ranges[i] = (ranges[i].lowerBound + start)..<(ranges[i].upperBound + start) }
         expectedArguments = 0
         cursor = 0
         return .command(end: end)
@@ -175,24 +180,34 @@ public struct RESPCommandParser: Sendable {
         }
         var lineEnd = newline
         if lineEnd > 0 && bytes[lineEnd - 1] == 0x0D { lineEnd -= 1 }
-        ranges.removeAll(keepingCapacity: true)
+        filled = 0
         var tokenStart = -1
         for i in 0..<lineEnd {
             switch bytes[i] {
             case 0x20, 0x09, 0x0D:
                 if tokenStart >= 0 {
-                    ranges.append((start + tokenStart)..<(start + i))
+                    add((start + tokenStart)..<(start + i))
                     tokenStart = -1
                 }
             case UInt8(ascii: "\""), UInt8(ascii: "'"), 0x0B, 0x0C:
-                ranges.removeAll(keepingCapacity: true)
+                filled = 0
                 return .quotedInline(end: start + newline + 1, lineEnd: lineEnd)
             default:
                 if tokenStart < 0 { tokenStart = i }
             }
         }
-        if tokenStart >= 0 { ranges.append((start + tokenStart)..<(start + lineEnd)) }
+        if tokenStart >= 0 { add((start + tokenStart)..<(start + lineEnd)) }
         return .command(end: start + newline + 1)
+    }
+
+    @inline(__always)
+    private mutating func add(_ range: Range<Int>) {
+        if filled < ranges.count {
+            ranges[filled] = range
+        } else {
+            ranges.append(range)
+        }
+        filled += 1
     }
 
     /// The index of the first CR at or after `index`, or nil if a NUL or the end comes first.

@@ -38,9 +38,9 @@ final class ClientSession {
     @exclusivity(unchecked) var closeAfterReply = false
     @exclusivity(unchecked) var isClosed = false
     @exclusivity(unchecked) var lastCommand = "NULL"
-    var channels = SubscriptionSet()
-    var patterns = SubscriptionSet()
-    var shardChannels = SubscriptionSet()
+    @exclusivity(unchecked) var channels = SubscriptionSet()
+    @exclusivity(unchecked) var patterns = SubscriptionSet()
+    @exclusivity(unchecked) var shardChannels = SubscriptionSet()
     @exclusivity(unchecked) var output: ByteBuffer
     @exclusivity(unchecked) var queryBufferBytes = 0
     @exclusivity(unchecked) var queryBufferCapacity = 0

@@ -7,10 +7,18 @@ import RESP
 ///
 /// Owned by the broker's event loop. Publishing encodes a message once per wire form (RESP2 or
 /// RESP3; `message`, `pmessage` or `smessage`) and appends the same bytes to every receiver.
+///
+/// Its stored properties are `@exclusivity(unchecked)`: they are touched only on the broker's event
+/// loop, by synchronous code that never overlaps two accesses to one of them.
 final class PubSubRegistry {
-    private(set) var channels: [ByteBuffer: [ClientSession]] = [:]
-    private(set) var patterns: OrderedDictionary<ByteBuffer, [ClientSession]> = [:]
-    private(set) var shardChannels: [ByteBuffer: [ClientSession]] = [:]
+    @exclusivity(unchecked) private(set) var channels: [ByteBuffer: [ClientSession]] = [:]
+    @exclusivity(unchecked) private(set) var patterns: OrderedDictionary<ByteBuffer, [ClientSession]> = [:]
+    @exclusivity(unchecked) private(set) var shardChannels: [ByteBuffer: [ClientSession]] = [:]
+    /// Where messages are encoded, reused from one publish to the next: receivers copy the bytes,
+    /// so the storage is free again when the publish returns (a buffer per message otherwise).
+    @exclusivity(unchecked) private var buffers = EncodedMessage.Buffers()
+    /// Set while a publish delivers, so a publish nested in a delivery encodes into buffers of its own.
+    @exclusivity(unchecked) private var isPublishing = false
 
     /// Unique patterns (`PUBSUB NUMPAT`).
     var patternCount: Int { patterns.count }
@@ -93,10 +101,20 @@ final class PubSubRegistry {
     /// Each pattern match counts (and is delivered) separately, as in Redis.
     func publish(channel: ByteBuffer, message: ByteBuffer, deliver: (ClientSession, ByteBuffer) -> Void) -> Int {
         var receivers = 0
-        if let list = channels[channel] {
+        let list = channels[channel]
+        if list == nil && patterns.isEmpty { return 0 }
+        var buffers = EncodedMessage.Buffers()
+        let nested = isPublishing
+        if !nested { swap(&buffers, &self.buffers) }
+        isPublishing = true
+        defer {
+            isPublishing = nested
+            if !nested { swap(&buffers, &self.buffers) }
+        }
+        if let list {
             var encoded = EncodedMessage(kind: "message", pattern: nil, channel: channel, message: message)
             for client in list {
-                deliver(client, encoded.bytes(for: client.protocolVersion))
+                deliver(client, encoded.bytes(for: client.protocolVersion, in: &buffers))
             }
             receivers += list.count
         }
@@ -109,7 +127,7 @@ final class PubSubRegistry {
                     guard matched else { continue }
                     var encoded = EncodedMessage(kind: "pmessage", pattern: pattern, channel: channel, message: message)
                     for client in list {
-                        deliver(client, encoded.bytes(for: client.protocolVersion))
+                        deliver(client, encoded.bytes(for: client.protocolVersion, in: &buffers))
                     }
                     receivers += list.count
                 }
@@ -122,8 +140,9 @@ final class PubSubRegistry {
     func publish(shardChannel: ByteBuffer, message: ByteBuffer, deliver: (ClientSession, ByteBuffer) -> Void) -> Int {
         guard let list = shardChannels[shardChannel] else { return 0 }
         var encoded = EncodedMessage(kind: "smessage", pattern: nil, channel: shardChannel, message: message)
+        var buffers = EncodedMessage.Buffers()
         for client in list {
-            deliver(client, encoded.bytes(for: client.protocolVersion))
+            deliver(client, encoded.bytes(for: client.protocolVersion, in: &buffers))
         }
         return list.count
     }
@@ -131,12 +150,18 @@ final class PubSubRegistry {
 
 /// A published message's wire bytes, made once per protocol version on first need.
 struct EncodedMessage {
+    /// The buffers the two wire forms are written into (a caller may keep them for the next message).
+    struct Buffers {
+        var resp2 = ByteBuffer()
+        var resp3 = ByteBuffer()
+    }
+
     let kind: StaticString
     let pattern: ByteBuffer?
     let channel: ByteBuffer
     let message: ByteBuffer
-    private var resp2: ByteBuffer? = nil
-    private var resp3: ByteBuffer? = nil
+    private var madeRESP2 = false
+    private var madeRESP3 = false
 
     init(kind: StaticString, pattern: ByteBuffer?, channel: ByteBuffer, message: ByteBuffer) {
         self.kind = kind
@@ -145,27 +170,29 @@ struct EncodedMessage {
         self.message = message
     }
 
-    mutating func bytes(for version: RESPVersion) -> ByteBuffer {
+    /// The message for a `version` client, written into `buffers` the first time it is asked for.
+    mutating func bytes(for version: RESPVersion, in buffers: inout Buffers) -> ByteBuffer {
         if version == .resp3 {
-            if let resp3 { return resp3 }
-            let made = make(.resp3)
-            resp3 = made
-            return made
+            if !madeRESP3 {
+                make(.resp3, into: &buffers.resp3)
+                madeRESP3 = true
+            }
+            return buffers.resp3
         }
-        if let resp2 { return resp2 }
-        let made = make(.resp2)
-        resp2 = made
-        return made
+        if !madeRESP2 {
+            make(.resp2, into: &buffers.resp2)
+            madeRESP2 = true
+        }
+        return buffers.resp2
     }
 
-    private func make(_ version: RESPVersion) -> ByteBuffer {
-        var buffer = ByteBuffer()
+    private func make(_ version: RESPVersion, into buffer: inout ByteBuffer) {
+        buffer.clear()
         buffer.reserveCapacity(message.readableBytes + channel.readableBytes + 48 + (pattern?.readableBytes ?? 0))
         buffer.writeRESPPushHeader(pattern == nil ? 3 : 4, version)
-        buffer.writeRESPBulkString(bytes: kind.withUTF8Buffer { Array($0) })
+        kind.withUTF8Buffer { buffer.writeRESPBulkString(raw: UnsafeRawBufferPointer($0)) }
         if let pattern { buffer.writeRESPBulkString(buffer: pattern) }
         buffer.writeRESPBulkString(buffer: channel)
         buffer.writeRESPBulkString(buffer: message)
-        return buffer
     }
 }

@@ -42,8 +42,8 @@ final class BrokerCore {
     @exclusivity(unchecked) private var flushScheduled = false
     private var cron: RepeatedTask?
     /// `CLIENT PAUSE` state: until when, and whether every command (not just writes) waits.
-    var pauseEnd: Double = 0
-    var pauseAll = false
+    @exclusivity(unchecked) var pauseEnd: Double = 0
+    @exclusivity(unchecked) var pauseAll = false
     private var pauseTimer: Scheduled<Void>?
     private var paused: [ClientSession: () -> Void] = [:]
 
@@ -291,8 +291,10 @@ final class BrokerCore {
 
     func startCron() {
         let interval = TimeAmount.milliseconds(Int64(1000 / max(1, min(configuration.hz, 500))))
-        cron = eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { [weak self] _ in
-            self?.cronTick()
+        // A strong capture, broken by `stopCron` (or the loop's shutdown): a weak reference would
+        // give the core a side table, and every retain and release of it would take the slow path.
+        cron = eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in
+            self.cronTick()
         }
     }
 
