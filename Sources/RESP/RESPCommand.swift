@@ -4,16 +4,32 @@ import NIOCore
 ///
 /// For a multibulk command `buffer` is the connection's query buffer itself (no copy); for an
 /// inline command it holds the unescaped arguments. Valid until the query buffer is next changed.
-public struct RESPCommand: Sendable {
+///
+/// Arguments are read through a pointer to `buffer`'s bytes taken once when the command is made,
+/// not through ByteBuffer's accessors, each of which is a dynamically checked access to its
+/// storage. The pointer stays valid because the command holds `buffer`, whose storage is therefore
+/// never uniquely referenced and so never reallocated or written in place while the command lives
+/// (what `withUnsafeReadableBytesWithStorageManagement` documents for keeping such pointers).
+public struct RESPCommand: @unchecked Sendable {  // the pointer is into `buffer`, which it keeps alive and never mutates
     /// The bytes the arguments point into.
-    public var buffer: ByteBuffer
+    public private(set) var buffer: ByteBuffer
     /// Each argument's absolute byte range in `buffer`.
-    public var ranges: [Range<Int>]
+    public internal(set) var ranges: [Range<Int>]
+    /// Where absolute index 0 of `buffer` would be (its readable bytes start at `readerIndex`).
+    @usableFromInline let origin: UnsafeRawPointer?
 
     /// Makes a command over `buffer`.
     public init(buffer: ByteBuffer, ranges: [Range<Int>]) {
+        let origin = buffer.withUnsafeReadableBytes { $0.baseAddress.map { $0 - buffer.readerIndex } }
+        self.init(buffer: buffer, ranges: ranges, origin: origin)
+    }
+
+    /// Makes a command over `buffer` whose readable bytes start at `readable` (from the parser,
+    /// which has the pointer already).
+    init(buffer: ByteBuffer, ranges: [Range<Int>], origin: UnsafeRawPointer?) {
         self.buffer = buffer
         self.ranges = ranges
+        self.origin = origin
     }
 
     /// Makes a command from whole arguments (tests, tools, inline commands).
@@ -57,10 +73,8 @@ public struct RESPCommand: Sendable {
     @inlinable
     public func withBytes<R>(_ index: Int, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         let r = ranges[index]
-        return try buffer.withUnsafeReadableBytes { whole in
-            let base = r.lowerBound - buffer.readerIndex
-            return try body(UnsafeRawBufferPointer(rebasing: whole[base..<(base + r.count)]))
-        }
+        guard let origin, r.count > 0 else { return try body(UnsafeRawBufferPointer(start: nil, count: 0)) }
+        return try body(UnsafeRawBufferPointer(start: origin + r.lowerBound, count: r.count))
     }
 
     /// Whether argument `index` equals `word`, ignoring ASCII case (`word` must be lowercase).

@@ -38,14 +38,19 @@ public struct RESPCommandParser: Sendable {
         let start = buffer.readerIndex
         // One access to the buffer's bytes per command: each of ByteBuffer's accessors is a
         // dynamically checked access to its storage, several per argument otherwise.
-        let outcome = buffer.withUnsafeReadableBytes { self.scan($0, start: start) }
+        var origin: UnsafeRawPointer? = nil
+        let outcome = buffer.withUnsafeReadableBytes { bytes in
+            origin = bytes.baseAddress.map { $0 - start }
+            return self.scan(bytes, start: start)
+        }
         switch outcome {
         case .needMore:
             return nil
         case .failed(let error):
             throw error
         case .command(let end):
-            return RESPParsedCommand(command: RESPCommand(buffer: buffer, ranges: takeRanges()), end: end)
+            return RESPParsedCommand(
+                command: RESPCommand(buffer: buffer, ranges: takeRanges(), origin: origin), end: end)
         case .quotedInline(let end, let lineEnd):
             let arguments: [[UInt8]]? = buffer.withUnsafeReadableBytes { bytes in
                 RESPInlineSplitter.split(UnsafeRawBufferPointer(rebasing: bytes[0..<lineEnd]))
@@ -137,7 +142,7 @@ public struct RESPCommandParser: Sendable {
                 let shown = marker == 0x0D || marker == 0x0A ? 0x20 : marker
                 return .failed(RESPError(.expectedDollar, "expected '$', got '\(Character(Unicode.Scalar(shown)))'"))
             }
-            let length = RedisNumberParsing.parseInt64(UnsafeRawBufferPointer(rebasing: bytes[(headerStart + 1)..<cr]))
+            let length = Self.parseLength(bytes, from: headerStart + 1, to: cr)
             guard let length, length >= 0, length <= Int64(limits.maxBulkLength) else {
                 return .failed(RESPError(.invalidBulkLength, "invalid bulk length"))
             }
@@ -208,6 +213,23 @@ public struct RESPCommandParser: Sendable {
             ranges.append(range)
         }
         filled += 1
+    }
+
+    /// A bulk length: the common case (1 to 18 digits, no sign, no leading zero) read here,
+    /// anything else by `string2ll`'s rules in ``RedisNumberParsing``, with the same results.
+    @inline(__always)
+    private static func parseLength(_ bytes: UnsafeRawBufferPointer, from: Int, to: Int) -> Int64? {
+        let count = to - from
+        guard count >= 1 && count <= 18, bytes[from] >= UInt8(ascii: "1"), bytes[from] <= UInt8(ascii: "9") else {
+            return RedisNumberParsing.parseInt64(UnsafeRawBufferPointer(rebasing: bytes[from..<to]))
+        }
+        var value: Int64 = 0
+        for i in from..<to {
+            let digit = bytes[i] &- UInt8(ascii: "0")
+            guard digit <= 9 else { return nil }
+            value = value &* 10 &+ Int64(digit)
+        }
+        return value
     }
 
     /// The index of the first CR at or after `index`, or nil if a NUL or the end comes first.

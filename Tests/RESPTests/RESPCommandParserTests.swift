@@ -263,6 +263,25 @@ struct RESPCommandParserTests {
         #expect((0..<kept.count).map { kept.string($0) } == ["GET", "a"])
     }
 
+    @Test("a command's arguments survive the query buffer being compacted, cleared and rewritten")
+    func argumentsOutliveQueryBufferChanges() throws {
+        var parser = RESPCommandParser()
+        var query = ByteBuffer(string: "*2\r\n$3\r\nGET\r\n$5\r\nhello\r\nECHO  inline\r\n")
+        let first = try #require(try parser.next(query))
+        query.moveReaderIndex(to: first.end)
+        let second = try #require(try parser.next(query))
+        query.moveReaderIndex(to: second.end)
+        query.discardReadBytes()
+        query.clear()
+        query.writeString(String(repeating: "x", count: 4096))  // would overwrite the old bytes in place
+        for (command, expected) in [(first.command, ["GET", "hello"]), (second.command, ["ECHO", "inline"])] {
+            #expect(
+                (0..<command.count).map { i in command.withBytes(i) { String(decoding: $0, as: UTF8.self) } }
+                    == expected)
+            #expect(command.equalsCaseInsensitive(0, expected[0] == "GET" ? "get" : "echo"))
+        }
+    }
+
     @Test("an inline request of 64KB without a newline waits, one byte more is refused")
     func inlineLimitAtRedisDefault() {
         let atLimit = [UInt8](repeating: UInt8(ascii: "a"), count: 64 * 1024)
