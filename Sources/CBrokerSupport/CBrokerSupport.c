@@ -5,6 +5,17 @@
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
+
+int switchboard_tsc_is_invariant(void) {
+#if defined(__x86_64__)
+    unsigned int eax, ebx, ecx, edx;
+    if (__get_cpuid(0x80000007, &eax, &ebx, &ecx, &edx)) return (edx >> 8) & 1;
+#endif
+    return 0;
+}
 
 size_t switchboard_heap_bytes_in_use(void) {
 #if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))

@@ -5,14 +5,13 @@ import RESP
 /// What a command handler works with: the broker, the calling client, its arguments, and reply
 /// writers that follow the client's protocol version and count errors for `INFO errorstats`.
 struct CommandContext {
-    /// The references are unowned and unchecked: a context lives only while `execute` runs, and
-    /// the core, the client (held by its connection) and the command table outlive that. Counting
-    /// them cost a retain and a release each per command (a checked `unowned` core, an atomic
-    /// increment and decrement on its side table per access).
-    unowned(unsafe) let core: BrokerCore
-    unowned(unsafe) let client: ClientSession
+    /// Strong references, counted once when the context is made: reading an `unowned(unsafe)`
+    /// field retains and releases it at every use (each reply writer uses `client`), and a
+    /// checked `unowned` one took an atomic increment and decrement on a side table per access.
+    let core: BrokerCore
+    let client: ClientSession
     let command: RESPCommand
-    unowned(unsafe) let spec: CommandSpec
+    let spec: CommandSpec
     /// Set when the handler replied with an error (counted as a failed call).
     var failed = false
 

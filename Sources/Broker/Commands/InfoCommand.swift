@@ -241,10 +241,11 @@ struct InfoReport {
         .sorted { $0.fullName < $1.fullName }.map { spec in
             let name = spec.fullName
             let s = core.stats.commands[spec.statsIndex]
-            let perCall = s.calls > 0 ? Double(s.microseconds) / Double(s.calls) : 0
+            let microseconds = core.commandTimer.microseconds(s.ticks)
+            let perCall = s.calls > 0 ? Double(microseconds) / Double(s.calls) : 0
             return (
                 "cmdstat_\(name)",
-                "calls=\(s.calls),usec=\(s.microseconds),usec_per_call=\(String(format2: perCall)),rejected_calls=\(s.rejectedCalls),failed_calls=\(s.failedCalls)"
+                "calls=\(s.calls),usec=\(microseconds),usec_per_call=\(String(format2: perCall)),rejected_calls=\(s.rejectedCalls),failed_calls=\(s.failedCalls)"
             )
         }
     }

@@ -1,14 +1,6 @@
 import NIOCore
 import RESP
 
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#elseif canImport(Darwin)
-    import Darwin
-#endif
-
 extension BrokerCore {
     /// The commands a RESP2 connection may send while it is subscribed.
     static let subscribedContextCommands: Set<String> = [
@@ -77,18 +69,15 @@ extension BrokerCore {
 
     /// Runs one command for `client`, writing its reply into the client's output.
     func execute(_ client: ClientSession, _ command: RESPCommand, spec: CommandSpec) {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        let started = Int(ts.tv_sec) * 1_000_000_000 + Int(ts.tv_nsec)
+        let started = commandTimer.now()
         var context = CommandContext(core: self, client: client, command: command, spec: spec)
         spec.handler!(&context)
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        let elapsed = (Int(ts.tv_sec) * 1_000_000_000 + Int(ts.tv_nsec) - started) / 1000
+        let elapsed = Int(truncatingIfNeeded: commandTimer.now() &- started)
         stats.totalCommandsProcessed += 1
         let failed = context.failed ? 1 : 0
         stats.commands.withUnsafeMutableBufferPointer { all in  // one uniqueness and bounds check
             all[spec.statsIndex].calls += 1
-            all[spec.statsIndex].microseconds += elapsed
+            all[spec.statsIndex].ticks += elapsed
             all[spec.statsIndex].failedCalls += failed
         }
         if !monitors.isEmpty && !spec.flags.contains(.admin) && !spec.flags.contains(.skipMonitor) {

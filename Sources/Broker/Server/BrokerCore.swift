@@ -32,6 +32,7 @@ final class BrokerCore {
     @exclusivity(unchecked) var stats: BrokerStats
     let metrics = BrokerMetrics()
     let commands: CommandTable
+    let commandTimer = CommandTimer()
     let startTime: Double
     let runID: String
     var boundPort = 0

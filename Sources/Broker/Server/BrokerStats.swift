@@ -2,7 +2,8 @@
 struct BrokerStats {
     struct CommandStats {
         var calls = 0
-        var microseconds = 0
+        /// Time spent running it, in `CommandTimer` ticks.
+        var ticks = 0
         var rejectedCalls = 0
         var failedCalls = 0
     }
