@@ -45,6 +45,9 @@ final class ClientSession {
     @exclusivity(unchecked) var queryBufferBytes = 0
     @exclusivity(unchecked) var queryBufferCapacity = 0
     @exclusivity(unchecked) var isQueuedForFlush = false
+    /// The channel's writability, kept from its change events: asking the channel (an atomic load
+    /// on an object of its own) for every push cost a cache miss per subscriber in a fan-out.
+    @exclusivity(unchecked) var isWritable = true
     var softLimitReachedAt: Double? = nil
     /// Set while a `CLIENT PAUSE` holds this client's commands back.
     var isWaitingForUnpause = false

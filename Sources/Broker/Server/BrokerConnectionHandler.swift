@@ -111,7 +111,9 @@ final class BrokerConnectionHandler: ChannelInboundHandler {
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if let session, context.channel.isWritable { core.flush(session) }
+        guard let session else { return context.fireChannelWritabilityChanged() }
+        session.isWritable = context.channel.isWritable
+        if session.isWritable { core.flush(session) }
         context.fireChannelWritabilityChanged()
     }
 

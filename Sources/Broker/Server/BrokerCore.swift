@@ -165,7 +165,7 @@ final class BrokerCore {
     func flush(_ session: ClientSession) {
         guard !session.isClosed else { return }
         let channel = session.channel
-        if session.output.readableBytes > 0 && (channel.isWritable || session.closeAfterReply) {
+        if session.output.readableBytes > 0 && (session.isWritable || session.closeAfterReply) {
             stats.totalNetOutputBytes += session.output.readableBytes
             stats.totalWritesProcessed += 1
             if session.closeAfterReply {
@@ -207,7 +207,7 @@ final class BrokerCore {
     /// Bytes waiting for `session`'s socket: ours plus what the channel holds.
     func pendingOutputBytes(_ session: ClientSession) -> Int {
         var total = session.output.readableBytes
-        if !session.channel.isWritable {
+        if !session.isWritable {
             total += (try? session.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
         }
         return total
