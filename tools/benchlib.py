@@ -37,9 +37,9 @@ def command(port, *args):
         return c.recv(65536)
 
 
-def redis_benchmark(port, requests, pipeline, tests=None, custom=None, clients=50):
-    """Runs redis-benchmark --csv and returns {test name: requests per second}."""
-    cmd = ["redis-benchmark", "-p", str(port), "-c", str(clients), "-n", str(requests), "-P", str(pipeline),
+def redis_benchmark(port, requests, pipeline, tests=None, custom=None, clients=50, prefix=()):
+    """Runs redis-benchmark --csv (after `prefix`, e.g. a taskset) and returns {test name: requests per second}."""
+    cmd = list(prefix) + ["redis-benchmark", "-p", str(port), "-c", str(clients), "-n", str(requests), "-P", str(pipeline),
            "--csv", "-q"]
     if tests:
         cmd += ["-t", tests]
@@ -119,9 +119,9 @@ def build_fanout_bench(work):
     return binary
 
 
-def fanout(binary, port, subscribers, seconds):
+def fanout(binary, port, subscribers, seconds, prefix=()):
     window = max(100, 20000 // subscribers)
-    out = subprocess.run([binary, "--port", str(port), "--subscribers", str(subscribers), "--seconds",
+    out = subprocess.run(list(prefix) + [binary, "--port", str(port), "--subscribers", str(subscribers), "--seconds",
                           str(seconds), "--window", str(window), "--batch", str(min(50, window // 2))],
                          capture_output=True, text=True, timeout=120)
     if out.returncode != 0:

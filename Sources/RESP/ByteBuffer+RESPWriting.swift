@@ -110,9 +110,19 @@ extension ByteBuffer {
     /// `+text\r\n`.
     @inlinable
     public mutating func writeRESPSimpleString(_ text: StaticString) {
-        writeInteger(UInt8(ascii: "+"))
-        writeStaticString(text)
-        writeCRLF()
+        text.withUTF8Buffer { utf8 in
+            let n = utf8.count
+            writeWithUnsafeMutableBytes(minimumWritableBytes: n + 3) { raw in
+                raw[0] = UInt8(ascii: "+")
+                if n > 0 {
+                    UnsafeMutableRawBufferPointer(rebasing: raw[1..<(n + 1)]).copyMemory(
+                        from: UnsafeRawBufferPointer(utf8))
+                }
+                raw[n + 1] = 0x0D
+                raw[n + 2] = 0x0A
+                return n + 3
+            }
+        }
     }
 
     /// `+text\r\n` from bytes (the caller guarantees no CR or LF inside).

@@ -32,6 +32,9 @@ public struct RESPCommand: @unchecked Sendable {  // the pointer is into `buffer
         self.origin = origin
     }
 
+    /// A command with no arguments and no bytes, to stand in where one is moved out.
+    public static let none = RESPCommand(buffer: ByteBuffer(), ranges: [], origin: nil)
+
     /// Makes a command from whole arguments (tests, tools, inline commands).
     public init(arguments: [[UInt8]]) {
         var buffer = ByteBuffer()

@@ -10,7 +10,8 @@ struct CommandContext {
     /// checked `unowned` one took an atomic increment and decrement on a side table per access.
     let core: BrokerCore
     let client: ClientSession
-    let command: RESPCommand
+    /// The command being run (a `var` only so `execute` can move it in and out).
+    var command: RESPCommand
     let spec: CommandSpec
     /// Set when the handler replied with an error (counted as a failed call).
     var failed = false

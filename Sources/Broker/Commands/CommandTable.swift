@@ -93,18 +93,30 @@ struct CommandNameIndex: Sendable {
         init?(_ bytes: UnsafeRawBufferPointer) {
             guard bytes.count <= 24 else { return nil }
             length = bytes.count
-            var i = 0
-            while i < bytes.count {
-                var c = bytes[i]
-                if c >= UInt8(ascii: "A") && c <= UInt8(ascii: "Z") { c |= 0x20 }
-                let shifted = UInt64(c) << UInt64((i & 7) * 8)
-                switch i >> 3 {
-                case 0: words.0 |= shifted
-                case 1: words.1 |= shifted
-                default: words.2 |= shifted
-                }
-                i += 1
+            words.0 = Self.word(bytes, 0)
+            if length > 8 { words.1 = Self.word(bytes, 8) }
+            if length > 16 { words.2 = Self.word(bytes, 16) }
+        }
+
+        /// Up to 8 bytes from `offset`, little-endian, zero-padded, with ASCII capitals lowercased
+        /// all at once (a byte is a capital when adding 0x3F to its low 7 bits carries into bit 7
+        /// and adding 0x25 does not, and its own bit 7 is clear).
+        @inline(__always)
+        private static func word(_ bytes: UnsafeRawBufferPointer, _ offset: Int) -> UInt64 {
+            let n = min(8, bytes.count - offset)
+            var w: UInt64
+            if n == 8 {
+                w = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+            } else {
+                w = 0
+                for i in 0..<n { w |= UInt64(bytes[offset + i]) << UInt64(i * 8) }
             }
+            let ones: UInt64 = 0x0101_0101_0101_0101
+            let low = w & (0x7F &* ones)
+            let atLeastA = low &+ (0x80 - 0x41) &* ones
+            let pastZ = low &+ (0x80 - 0x5B) &* ones
+            let capitals = atLeastA & ~pastZ & ~w & (0x80 &* ones)
+            return w | (capitals >> 2)
         }
 
         var hash: UInt64 {

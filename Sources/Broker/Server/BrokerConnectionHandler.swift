@@ -81,7 +81,7 @@ final class BrokerConnectionHandler: ChannelInboundHandler {
                     }
                     break
                 }
-                core.execute(session, parsed.command, spec: spec)
+                core.execute(session, &parsed.command, spec: spec)
             }
             core.endRequest(session, from: mark)
             query.moveReaderIndex(to: parsed.end)

@@ -68,10 +68,15 @@ extension BrokerCore {
     }
 
     /// Runs one command for `client`, writing its reply into the client's output.
-    func execute(_ client: ClientSession, _ command: RESPCommand, spec: CommandSpec) {
+    ///
+    /// The command is moved into the handler's context and back, not copied (a copy is a retain
+    /// and a release of both its buffer and its argument array).
+    func execute(_ client: ClientSession, _ command: inout RESPCommand, spec: CommandSpec) {
         let started = commandTimer.now()
-        var context = CommandContext(core: self, client: client, command: command, spec: spec)
+        var context = CommandContext(core: self, client: client, command: RESPCommand.none, spec: spec)
+        swap(&context.command, &command)
         spec.handler!(&context)
+        swap(&context.command, &command)
         let elapsed = Int(truncatingIfNeeded: commandTimer.now() &- started)
         stats.totalCommandsProcessed += 1
         let failed = context.failed ? 1 : 0
