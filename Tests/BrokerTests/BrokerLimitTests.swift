@@ -266,3 +266,32 @@ import TestSupport
         ("PING\r\n*-x\r\n", "+PONG\\r\\n-ERR Protocol error: invalid multibulk length\\r\\n"),
     ]
 }
+
+/// Buffers a big command or reply grew are not kept for the rest of the connection.
+@Suite struct BrokerBufferReuseTests {
+    @Test func bigQueryAndReplyBuffersAreLetGoAfterward() async throws {
+        try await TestBroker.with { broker in
+            let client = try await RESPTestConnection.connect(port: broker.port)
+            let big = String(repeating: "v", count: 300_000)
+            #expect(try await client.call(["SET", "big", big]).description == "+OK\\r\\n")
+            let reply = try await client.call(["GET", "big"])
+            #expect(reply.raw.readableBytes == 300_000 + "$300000\r\n\r\n".utf8.count)
+            // This connection's own line of CLIENT LIST, after both buffers went back to small ones.
+            guard case .integer(let id) = try await client.call(["CLIENT", "ID"]).value else {
+                Issue.record("CLIENT ID is not an integer")
+                return
+            }
+            let list = try await client.call(["CLIENT", "LIST", "ID", "\(id)"])
+            let line = String(decoding: list.raw.readableBytesView, as: UTF8.self)
+            func field(_ name: String) -> Int? {
+                line.split(separator: " ").first { $0.hasPrefix(name + "=") }.flatMap {
+                    Int($0.dropFirst(name.count + 1))
+                }
+            }
+            let rbs = try #require(field("rbs"), "\(line)")
+            let totalMemory = try #require(field("tot-mem"), "\(line)")
+            #expect(rbs <= 64 * 1024, "\(line)")
+            #expect(totalMemory < 200_000, "\(line)")
+        }
+    }
+}

@@ -109,7 +109,13 @@ final class PubSubRegistry {
         isPublishing = true
         defer {
             isPublishing = nested
-            if !nested { swap(&buffers, &self.buffers) }
+            if !nested {
+                // Kept for the next message, unless a big message grew them.
+                if buffers.resp2.capacity > 64 * 1024 || buffers.resp3.capacity > 64 * 1024 {
+                    buffers = EncodedMessage.Buffers()
+                }
+                swap(&buffers, &self.buffers)
+            }
         }
         if let list {
             var encoded = EncodedMessage(kind: "message", pattern: nil, channel: channel, message: message)

@@ -184,7 +184,14 @@ final class BrokerCore {
                 session.output.moveReaderIndex(forwardBy: data.readableBytes)
                 channel.writeAndFlush(data, promise: nil)
             }
-            if session.output.readableBytes == 0 { session.output.clear() }
+            if session.output.readableBytes == 0 {
+                // Reused for the next replies, unless a big reply grew it (then a small one).
+                if session.output.capacity > BrokerConnectionHandler.retainedBufferCapacity {
+                    session.output = channel.allocator.buffer(capacity: 1024)
+                } else {
+                    session.output.clear()
+                }
+            }
         } else if session.closeAfterReply {
             session.isClosed = true
             disconnected(session)
