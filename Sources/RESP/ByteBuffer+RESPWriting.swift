@@ -14,28 +14,37 @@ extension ByteBuffer {
     /// Writes `v` in decimal without allocating.
     @inlinable
     public mutating func writeDecimal(_ v: Int64) {
-        if v >= 0 && v < 10 {
-            writeInteger(UInt8(ascii: "0") &+ UInt8(v))
-            return
+        let sign = v < 0 ? 1 : 0
+        let digits = Self.decimalDigitCount(v.magnitude)
+        writeWithUnsafeMutableBytes(minimumWritableBytes: sign + digits) { raw in
+            if sign == 1 { raw[0] = UInt8(ascii: "-") }
+            Self.writeDigits(v.magnitude, endingAt: sign + digits, into: raw)
+            return sign + digits
         }
-        var magnitude = v.magnitude
-        var digits = 0
-        var probe = magnitude
+    }
+
+    /// How many decimal digits `magnitude` has (1 for 0).
+    @inlinable
+    static func decimalDigitCount(_ magnitude: UInt64) -> Int {
+        var digits = 1
+        var probe = magnitude / 10
         while probe > 0 {
             digits += 1
             probe /= 10
         }
-        let total = digits + (v < 0 ? 1 : 0)
-        writeWithUnsafeMutableBytes(minimumWritableBytes: total) { raw in
-            var i = total - 1
-            while magnitude > 0 {
-                raw[i] = UInt8(ascii: "0") &+ UInt8(magnitude % 10)
-                magnitude /= 10
-                i -= 1
-            }
-            if v < 0 { raw[0] = UInt8(ascii: "-") }
-            return total
-        }
+        return digits
+    }
+
+    /// Writes `magnitude`'s decimal digits into `raw` so that the last one is at `end - 1`.
+    @inlinable
+    static func writeDigits(_ magnitude: UInt64, endingAt end: Int, into raw: UnsafeMutableRawBufferPointer) {
+        var rest = magnitude
+        var i = end - 1
+        repeat {
+            raw[i] = UInt8(ascii: "0") &+ UInt8(rest % 10)
+            rest /= 10
+            i -= 1
+        } while rest > 0
     }
 
     @inlinable
@@ -52,24 +61,13 @@ extension ByteBuffer {
     /// check and a dynamically checked access of its own.
     @inlinable
     mutating func writeRESPLine(_ type: UInt8, _ n: Int64) {
-        var magnitude = n.magnitude
-        var digits = 1
-        var probe = magnitude / 10
-        while probe > 0 {
-            digits += 1
-            probe /= 10
-        }
         let sign = n < 0 ? 1 : 0
+        let digits = Self.decimalDigitCount(n.magnitude)
         let total = 1 + sign + digits + 2
         writeWithUnsafeMutableBytes(minimumWritableBytes: total) { raw in
             raw[0] = type
             if sign == 1 { raw[1] = UInt8(ascii: "-") }
-            var i = sign + digits
-            repeat {
-                raw[i] = UInt8(ascii: "0") &+ UInt8(magnitude % 10)
-                magnitude /= 10
-                i -= 1
-            } while magnitude > 0
+            Self.writeDigits(n.magnitude, endingAt: 1 + sign + digits, into: raw)
             raw[total - 2] = 0x0D
             raw[total - 1] = 0x0A
             return total
@@ -80,22 +78,11 @@ extension ByteBuffer {
     @inlinable
     public mutating func writeRESPBulkString(raw bytes: UnsafeRawBufferPointer) {
         let n = bytes.count
-        var digits = 1
-        var probe = n / 10
-        while probe > 0 {
-            digits += 1
-            probe /= 10
-        }
+        let digits = Self.decimalDigitCount(UInt64(n))
         let total = 1 + digits + 2 + n + 2
         writeWithUnsafeMutableBytes(minimumWritableBytes: total) { raw in
             raw[0] = UInt8(ascii: "$")
-            var magnitude = n
-            var i = digits
-            repeat {
-                raw[i] = UInt8(ascii: "0") &+ UInt8(magnitude % 10)
-                magnitude /= 10
-                i -= 1
-            } while magnitude > 0
+            Self.writeDigits(UInt64(n), endingAt: 1 + digits, into: raw)
             raw[digits + 1] = 0x0D
             raw[digits + 2] = 0x0A
             if n > 0 {

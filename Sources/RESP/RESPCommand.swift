@@ -3,7 +3,8 @@ import NIOCore
 /// One command as the server reads it: its arguments as slices of the bytes that carried them.
 ///
 /// For a multibulk command `buffer` is the connection's query buffer itself (no copy); for an
-/// inline command it holds the unescaped arguments. Valid until the query buffer is next changed.
+/// inline command it holds the unescaped arguments. A command kept after the query buffer
+/// changes still reads its own arguments: it holds the storage they are in.
 ///
 /// Arguments are read through a pointer to `buffer`'s bytes taken once when the command is made,
 /// not through ByteBuffer's accessors, each of which is a dynamically checked access to its
@@ -24,8 +25,8 @@ public struct RESPCommand: @unchecked Sendable {  // the pointer is into `buffer
         self.init(buffer: buffer, ranges: ranges, origin: origin)
     }
 
-    /// Makes a command over `buffer` whose readable bytes start at `readable` (from the parser,
-    /// which has the pointer already).
+    /// Makes a command over `buffer` whose absolute index 0 would be at `origin` (from the
+    /// parser, which has the pointer already).
     init(buffer: ByteBuffer, ranges: [Range<Int>], origin: UnsafeRawPointer?) {
         self.buffer = buffer
         self.ranges = ranges

@@ -100,57 +100,70 @@ final class PubSubRegistry {
     ///
     /// Each pattern match counts (and is delivered) separately, as in Redis.
     func publish(channel: ByteBuffer, message: ByteBuffer, deliver: (ClientSession, ByteBuffer) -> Void) -> Int {
-        var receivers = 0
         let list = channels[channel]
         if list == nil && patterns.isEmpty { return 0 }
-        var buffers = EncodedMessage.Buffers()
-        let nested = isPublishing
-        if !nested { swap(&buffers, &self.buffers) }
-        isPublishing = true
-        defer {
-            isPublishing = nested
-            if !nested {
-                // Kept for the next message, unless a big message grew them.
-                if buffers.resp2.capacity > 64 * 1024 || buffers.resp3.capacity > 64 * 1024 {
-                    buffers = EncodedMessage.Buffers()
+        return withEncodingBuffers { buffers in
+            var receivers = 0
+            if let list {
+                var encoded = EncodedMessage(kind: "message", pattern: nil, channel: channel, message: message)
+                for client in list {
+                    deliver(client, encoded.bytes(for: client.protocolVersion, in: &buffers))
                 }
-                swap(&buffers, &self.buffers)
+                receivers += list.count
             }
-        }
-        if let list {
-            var encoded = EncodedMessage(kind: "message", pattern: nil, channel: channel, message: message)
-            for client in list {
-                deliver(client, encoded.bytes(for: client.protocolVersion, in: &buffers))
-            }
-            receivers += list.count
-        }
-        if !patterns.isEmpty {
-            channel.withUnsafeReadableBytes { channelBytes in
-                for (pattern, list) in patterns {
-                    let matched = pattern.withUnsafeReadableBytes {
-                        GlobPattern.matches(pattern: $0, string: channelBytes)
+            if !patterns.isEmpty {
+                channel.withUnsafeReadableBytes { channelBytes in
+                    for (pattern, list) in patterns {
+                        let matched = pattern.withUnsafeReadableBytes {
+                            GlobPattern.matches(pattern: $0, string: channelBytes)
+                        }
+                        guard matched else { continue }
+                        var encoded = EncodedMessage(
+                            kind: "pmessage", pattern: pattern, channel: channel, message: message)
+                        for client in list {
+                            deliver(client, encoded.bytes(for: client.protocolVersion, in: &buffers))
+                        }
+                        receivers += list.count
                     }
-                    guard matched else { continue }
-                    var encoded = EncodedMessage(kind: "pmessage", pattern: pattern, channel: channel, message: message)
-                    for client in list {
-                        deliver(client, encoded.bytes(for: client.protocolVersion, in: &buffers))
-                    }
-                    receivers += list.count
                 }
             }
+            return receivers
         }
-        return receivers
     }
 
     /// Delivers `message` to the listeners of a shard channel (`SPUBLISH`).
     func publish(shardChannel: ByteBuffer, message: ByteBuffer, deliver: (ClientSession, ByteBuffer) -> Void) -> Int {
         guard let list = shardChannels[shardChannel] else { return 0 }
         var encoded = EncodedMessage(kind: "smessage", pattern: nil, channel: shardChannel, message: message)
-        var buffers = EncodedMessage.Buffers()
-        for client in list {
-            deliver(client, encoded.bytes(for: client.protocolVersion, in: &buffers))
+        return withEncodingBuffers { buffers in
+            for client in list {
+                deliver(client, encoded.bytes(for: client.protocolVersion, in: &buffers))
+            }
+            return list.count
         }
-        return list.count
+    }
+
+    /// Runs `body` with the registry's encoding buffers, or with fresh ones when a publish is
+    /// nested in a delivery (the outer one is still handing its bytes out).
+    private func withEncodingBuffers(_ body: (inout EncodedMessage.Buffers) -> Int) -> Int {
+        guard !isPublishing else {
+            var fresh = EncodedMessage.Buffers()
+            return body(&fresh)
+        }
+        var buffers = EncodedMessage.Buffers()
+        swap(&buffers, &self.buffers)
+        isPublishing = true
+        defer {
+            isPublishing = false
+            // Kept for the next message, unless a big message grew them.
+            if buffers.resp2.capacity > BrokerCore.retainedBufferCapacity
+                || buffers.resp3.capacity > BrokerCore.retainedBufferCapacity
+            {
+                buffers = EncodedMessage.Buffers()
+            }
+            swap(&buffers, &self.buffers)
+        }
+        return body(&buffers)
     }
 }
 

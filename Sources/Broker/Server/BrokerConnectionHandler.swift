@@ -90,7 +90,7 @@ final class BrokerConnectionHandler: ChannelInboundHandler {
         if query.readableBytes == 0 {
             // Kept for the next read, unless a big command grew it: then it is let go, as Redis
             // shrinks a query buffer that grew past what its client now sends.
-            if query.capacity > Self.retainedBufferCapacity { query = ByteBuffer() } else { query.clear() }
+            if query.capacity > BrokerCore.retainedBufferCapacity { query = ByteBuffer() } else { query.clear() }
         } else if query.readerIndex > 65536 {
             query.discardReadBytes()
         }
@@ -106,9 +106,6 @@ final class BrokerConnectionHandler: ChannelInboundHandler {
             core.kill(session)
         }
     }
-
-    /// The largest query buffer kept between reads once it is empty.
-    static let retainedBufferCapacity = 64 * 1024
 
     func channelReadComplete(context: ChannelHandlerContext) {
         if let session { core.flush(session) }

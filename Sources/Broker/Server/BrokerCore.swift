@@ -33,6 +33,9 @@ final class BrokerCore {
     let metrics = BrokerMetrics()
     let commands: CommandTable
     let commandTimer = CommandTimer()
+    /// The largest buffer kept for reuse once empty (query, output, message encoding); one that
+    /// a big command, reply or message grew past this is let go.
+    static let retainedBufferCapacity = 64 * 1024
     let startTime: Double
     let runID: String
     var boundPort = 0
@@ -186,7 +189,7 @@ final class BrokerCore {
             }
             if session.output.readableBytes == 0 {
                 // Reused for the next replies, unless a big reply grew it (then a small one).
-                if session.output.capacity > BrokerConnectionHandler.retainedBufferCapacity {
+                if session.output.capacity > Self.retainedBufferCapacity {
                     session.output = channel.allocator.buffer(capacity: 1024)
                 } else {
                     session.output.clear()

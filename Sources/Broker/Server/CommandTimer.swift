@@ -1,13 +1,5 @@
 import CBrokerSupport
 
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#elseif canImport(Darwin)
-    import Darwin
-#endif
-
 /// Times commands for `INFO commandstats` in ticks, and converts the sums to microseconds.
 ///
 /// Every command is timed, so reading the clock is on the hot path: two `clock_gettime` calls per
@@ -21,7 +13,7 @@ struct CommandTimer: Sendable {
 
     init() {
         usesTSC = switchboard_tsc_is_invariant()
-        originNanoseconds = Self.monotonicNanoseconds()
+        originNanoseconds = switchboard_ticks(0)
         originTicks = switchboard_ticks(usesTSC)
     }
 
@@ -33,14 +25,8 @@ struct CommandTimer: Sendable {
     func microseconds(_ ticks: Int) -> Int {
         guard usesTSC != 0 else { return ticks / 1000 }
         let elapsedTicks = switchboard_ticks(usesTSC) &- originTicks
-        let elapsedNanoseconds = Self.monotonicNanoseconds() &- originNanoseconds
+        let elapsedNanoseconds = switchboard_ticks(0) &- originNanoseconds  // 0: monotonic nanoseconds
         guard elapsedTicks > 0 else { return 0 }
         return Int(Double(ticks) * Double(elapsedNanoseconds) / Double(elapsedTicks) / 1000)
-    }
-
-    private static func monotonicNanoseconds() -> UInt64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
     }
 }
