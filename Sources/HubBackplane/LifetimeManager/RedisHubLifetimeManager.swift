@@ -67,11 +67,26 @@ public final class RedisHubLifetimeManager: HubLifetimeManager, Service {
         let hubProtocol: any HubProtocol
     }
 
+    /// The event loop the backplane's Redis connections use unless told otherwise: one thread of
+    /// their own in the process, shared by every manager, and never shut down (like NIO's
+    /// singleton group).
+    ///
+    /// Not the hub connections' loops: a message to every connection keeps its loop busy for as
+    /// long as the writes take (milliseconds for thousands of sockets), and a `PUBLISH` reply or
+    /// a message from Redis read on that loop would wait behind them. A hub method awaiting its
+    /// `PUBLISH` then holds up the caller's next invocation, so under load the invocations of a
+    /// busy sender queue up. StackExchange.Redis, under ASP.NET Core's backplane, likewise reads
+    /// its sockets on dedicated threads.
+    public static let defaultEventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup._makePerpetualGroup(
+        threadNamePrefix: "NIO-BACKPLANE-", numberOfThreads: 1)
+
     /// A manager for the hub named `hubName` (the .NET hub type's full name, the same on every
-    /// node); nothing connects until ``connect()`` or ``run()``.
+    /// node); nothing connects until ``connect()`` or ``run()``. Its Redis connections run on
+    /// `eventLoopGroup`: by default ``defaultEventLoopGroup``, a thread apart from the hub
+    /// connections'.
     public init(
         hubName: String, options: RedisHubLifetimeManagerOptions,
-        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        eventLoopGroup: any EventLoopGroup = RedisHubLifetimeManager.defaultEventLoopGroup,
         logger: Logger = Logger(label: "switchboard.backplane"), metricsFactory: (any MetricsFactory)? = nil
     ) {
         let serverName = BackplaneServerName.make(host: options.serverHost)
