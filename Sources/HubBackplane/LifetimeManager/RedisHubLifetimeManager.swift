@@ -75,8 +75,8 @@ public final class RedisHubLifetimeManager: HubLifetimeManager, Service {
     /// long as the writes take (milliseconds for thousands of sockets), and a `PUBLISH` reply or
     /// a message from Redis read on that loop would wait behind them. A hub method awaiting its
     /// `PUBLISH` then holds up the caller's next invocation, so under load the invocations of a
-    /// busy sender queue up. StackExchange.Redis, under ASP.NET Core's backplane, likewise reads
-    /// its sockets on dedicated threads.
+    /// busy sender queue up. StackExchange.Redis, under ASP.NET Core's backplane, likewise
+    /// completes its I/O on a dedicated thread pool that its connections share.
     public static let defaultEventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup._makePerpetualGroup(
         threadNamePrefix: "NIO-BACKPLANE-", numberOfThreads: 1)
 
