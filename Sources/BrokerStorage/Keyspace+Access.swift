@@ -95,6 +95,14 @@ extension Keyspace {
         Self.withKeyBytes(key) { touch($0) }
     }
 
+    /// Whether `key` is present, recording an access in its stamp as ``touchValue(forKey:)``
+    /// does, without copying its value out: `nil` if absent, else its expiry (absolute Unix
+    /// milliseconds, or `nil` for none). One hash lookup; what `SET` and `MSET` ask first.
+    @inlinable
+    public mutating func touchKey<Key: Collection>(forKey key: Key) -> Int64?? where Key.Element == UInt8 {
+        Self.withKeyBytes(key) { touchEntry($0) }
+    }
+
     /// `key`'s access stamp (`AccessClock`), or `nil` if absent; not an access itself.
     public func accessStamp<Key: Collection>(forKey key: Key) -> UInt32? where Key.Element == UInt8 {
         Self.withKeyBytes(key) { k in
@@ -204,11 +212,27 @@ extension Keyspace {
         let i = find(key, hash: hash(key))
         if i < 0 { return nil }
         let (c, s) = Self.split(i)
+        recordAccess(c, s)
+        let slot = chunks[c][s].expirySlot
+        return (chunks[c][s].value, slot < 0 ? nil : expiring[Int(slot)].deadline)
+    }
+
+    @usableFromInline
+    mutating func touchEntry(_ key: UnsafeRawBufferPointer) -> Int64?? {
+        let i = find(key, hash: hash(key))
+        if i < 0 { return nil }
+        let (c, s) = Self.split(i)
+        recordAccess(c, s)
+        let slot = chunks[c][s].expirySlot
+        return .some(slot < 0 ? nil : expiring[Int(slot)].deadline)
+    }
+
+    /// An access to the entry at chunk `c`, slot `s`, in its LRU or LFU stamp.
+    @usableFromInline
+    mutating func recordAccess(_ c: Int, _ s: Int) {
         let old = chunks[c][s].access
         chunks[c][s].access =
             clock.mode == .lru ? clock.lruClock : clock.touched(old, random: Double(nextRandom() >> 11) * 0x1p-53)
-        let slot = chunks[c][s].expirySlot
-        return (chunks[c][s].value, slot < 0 ? nil : expiring[Int(slot)].deadline)
     }
 
     @usableFromInline

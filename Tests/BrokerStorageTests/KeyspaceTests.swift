@@ -43,6 +43,23 @@ struct KeyspaceTests {
         #expect(keyspace.value(forKey: bytes("k")) == nil)
     }
 
+    @Test("touchKey: absent, present without and with an expiry, and the access recorded as touchValue records it")
+    func touchKey() {
+        var keyspace = Keyspace()
+        #expect(keyspace.touchKey(forKey: bytes("k")) == nil)
+        keyspace.setValue(stringValue("v"), forKey: bytes("k"))
+        keyspace.setValue(stringValue("w"), forKey: bytes("e"), expiresAt: 1_700_000_000_000)
+        keyspace.clock = AccessClock(mode: .lru, unixMilliseconds: 5_000_000)
+        let plain = keyspace.touchKey(forKey: bytes("k"))
+        #expect(plain != nil && plain! == nil, "present, no expiry")
+        #expect(keyspace.touchKey(forKey: bytes("e")) == .some(1_700_000_000_000))
+        let touched = keyspace.touchValue(forKey: bytes("e"))
+        #expect(touched?.expiresAt == 1_700_000_000_000)
+        #expect(keyspace.accessStamp(forKey: bytes("k")) == keyspace.accessStamp(forKey: bytes("e")))
+        #expect(keyspace.accessStamp(forKey: bytes("k")) == keyspace.clock.lruClock)
+        #expect(stringBytes(keyspace.value(forKey: bytes("k"))) == bytes("v"), "the value stays")
+    }
+
     @Test("keys and values of every length class: empty, inline, heap")
     func lengths() {
         var keyspace = Keyspace()

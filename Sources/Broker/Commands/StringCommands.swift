@@ -151,7 +151,7 @@ enum StringCommands {
     static func existsForWrite(_ c: CommandContext, _ index: Int) -> Bool {
         let core = c.core
         let database = c.client.database
-        return c.command.withBytes(index) { core.lookUpForWrite(database, $0) } != nil
+        return c.command.withBytes(index) { core.existsForWrite(database, $0) }
     }
 
     /// Redis's `setCommand` and `setGenericCommand`.

@@ -64,6 +64,14 @@ extension BrokerCore {
         lookUp(database, key)
     }
 
+    /// `lookUpForWrite(database, key) != nil` (the same expiry and access stamp) without copying
+    /// the value out and destroying it again: the existence check of `SET`, `SETNX` and `MSET`.
+    func existsForWrite(_ database: Int, _ key: UnsafeRawBufferPointer) -> Bool {
+        guard let deadline = databases[database].touchKey(forKey: key) else { return false }
+        if let deadline, expire(database, key, ifPast: deadline) { return false }
+        return true
+    }
+
     /// Brings every database's access clock to now and to the configured policy (cron and
     /// `CONFIG SET`), like Redis's cached `server.lruclock`.
     func refreshAccessClock() {
