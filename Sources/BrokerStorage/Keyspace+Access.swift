@@ -228,7 +228,7 @@ extension Keyspace {
     }
 
     /// An access to the entry at chunk `c`, slot `s`, in its LRU or LFU stamp.
-    @usableFromInline
+    @usableFromInline @inline(__always)
     mutating func recordAccess(_ c: Int, _ s: Int) {
         let old = chunks[c][s].access
         chunks[c][s].access =
