@@ -209,30 +209,28 @@ extension Keyspace {
 
     @usableFromInline
     mutating func touch(_ key: UnsafeRawBufferPointer) -> (value: KeyspaceValue, expiresAt: Int64?)? {
-        let i = find(key, hash: hash(key))
-        if i < 0 { return nil }
-        let (c, s) = Self.split(i)
-        recordAccess(c, s)
-        let slot = chunks[c][s].expirySlot
-        return (chunks[c][s].value, slot < 0 ? nil : expiring[Int(slot)].deadline)
+        guard let (c, s, expiresAt) = touched(key) else { return nil }
+        return (chunks[c][s].value, expiresAt)
     }
 
     @usableFromInline
     mutating func touchEntry(_ key: UnsafeRawBufferPointer) -> Int64?? {
+        guard let (_, _, expiresAt) = touched(key) else { return nil }
+        return .some(expiresAt)
+    }
+
+    /// Finds `key` and records an access in its LRU or LFU stamp: its chunk, its slot and its
+    /// expiry, or `nil` if absent.
+    @usableFromInline @inline(__always)
+    mutating func touched(_ key: UnsafeRawBufferPointer) -> (chunk: Int, slot: Int, expiresAt: Int64?)? {
         let i = find(key, hash: hash(key))
         if i < 0 { return nil }
         let (c, s) = Self.split(i)
-        recordAccess(c, s)
-        let slot = chunks[c][s].expirySlot
-        return .some(slot < 0 ? nil : expiring[Int(slot)].deadline)
-    }
-
-    /// An access to the entry at chunk `c`, slot `s`, in its LRU or LFU stamp.
-    @usableFromInline @inline(__always)
-    mutating func recordAccess(_ c: Int, _ s: Int) {
         let old = chunks[c][s].access
         chunks[c][s].access =
             clock.mode == .lru ? clock.lruClock : clock.touched(old, random: Double(nextRandom() >> 11) * 0x1p-53)
+        let expirySlot = chunks[c][s].expirySlot
+        return (c, s, expirySlot < 0 ? nil : expiring[Int(expirySlot)].deadline)
     }
 
     @usableFromInline
