@@ -290,6 +290,7 @@ let package = Package(
                 "BrokerStorage",
                 "RESP",
                 "TestSupport",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]

@@ -17,7 +17,7 @@ final class ClientSession {
     }
 
     let id: UInt64
-    let channel: Channel
+    let connection: BrokerConnection
     let remoteAddress: String
     let localAddress: String
     let createdAt: Double
@@ -45,25 +45,25 @@ final class ClientSession {
     @exclusivity(unchecked) var queryBufferBytes = 0
     @exclusivity(unchecked) var queryBufferCapacity = 0
     @exclusivity(unchecked) var isQueuedForFlush = false
-    /// The channel's writability, kept from its change events: asking the channel (an atomic load
-    /// on an object of its own) for every push cost a cache miss per subscriber in a fan-out.
+    /// Whether the socket took all output so far; false from a send it did not take in full until
+    /// it reports itself writable again.
     @exclusivity(unchecked) var isWritable = true
     var softLimitReachedAt: Double? = nil
     /// Set while a `CLIENT PAUSE` holds this client's commands back.
     var isWaitingForUnpause = false
 
     init(
-        id: UInt64, channel: Channel, remoteAddress: String, localAddress: String, now: Double,
+        id: UInt64, connection: BrokerConnection, remoteAddress: String, localAddress: String, now: Double,
         isAuthenticated: Bool
     ) {
         self.id = id
-        self.channel = channel
+        self.connection = connection
         self.remoteAddress = remoteAddress
         self.localAddress = localAddress
         self.createdAt = now
         self.lastInteraction = now
         self.isAuthenticated = isAuthenticated
-        self.output = channel.allocator.buffer(capacity: 1024)
+        self.output = ByteBufferAllocator().buffer(capacity: 1024)
     }
 
     /// Channels and patterns together, the count Redis puts in (un)subscribe replies.

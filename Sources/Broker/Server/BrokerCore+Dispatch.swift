@@ -60,7 +60,7 @@ extension BrokerCore {
         switch configuration.enableDebugCommand {
         case "yes": return true
         case "local":
-            guard let address = client.channel.remoteAddress else { return false }
+            guard let address = client.connection.remoteAddress else { return false }
             if case .unixDomainSocket = address { return true }
             return address.ipAddress == "127.0.0.1" || address.ipAddress == "::1"
         default: return false

@@ -74,32 +74,31 @@ final class BrokerCore {
     // MARK: Clients
 
     /// Registers a new connection, or refuses it with Redis's error when `maxclients` is reached.
-    func accept(channel: Channel) -> ClientSession? {
+    func accept(connection: BrokerConnection) -> ClientSession? {
         stats.totalConnectionsReceived += 1
         if clients.count >= configuration.maxClients {
             stats.rejectedConnections += 1
             metrics.rejectedConnections.increment()
-            var buffer = channel.allocator.buffer(capacity: 64)
-            buffer.writeStaticString("-ERR max number of clients reached\r\n")
-            channel.writeAndFlush(buffer).whenComplete { _ in channel.close(promise: nil) }
+            let buffer = ByteBuffer(staticString: "-ERR max number of clients reached\r\n")
+            connection.refuse(buffer)
             return nil
         }
-        let remote = Self.describe(channel.remoteAddress)
+        let remote = Self.describe(connection.remoteAddress)
         if configuration.protectedMode && configuration.requirePass == nil,
-            let address = channel.remoteAddress, !Self.isLoopback(address)
+            let address = connection.remoteAddress, !Self.isLoopback(address)
         {
             stats.rejectedConnections += 1
             metrics.rejectedConnections.increment()
-            var buffer = channel.allocator.buffer(capacity: 256)
-            buffer.writeStaticString(
-                "-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n"
+            let buffer = ByteBuffer(
+                staticString:
+                    "-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n"
             )
-            channel.writeAndFlush(buffer).whenComplete { _ in channel.close(promise: nil) }
+            connection.refuse(buffer)
             return nil
         }
         let session = ClientSession(
-            id: nextClientID, channel: channel, remoteAddress: remote,
-            localAddress: Self.describe(channel.localAddress), now: Self.now(),
+            id: nextClientID, connection: connection, remoteAddress: remote,
+            localAddress: Self.describe(connection.localAddress), now: Self.now(),
             isAuthenticated: configuration.requirePass == nil)
         nextClientID += 1
         clients[session.id] = session
@@ -120,7 +119,7 @@ final class BrokerCore {
         session.output.clear()
         session.isClosed = true
         disconnected(session)
-        session.channel.close(promise: nil)
+        session.connection.close()
     }
 
     static func describe(_ address: SocketAddress?) -> String {
@@ -167,38 +166,33 @@ final class BrokerCore {
     /// Sends what `session` has pending, if its socket can take it; closes it after a final reply.
     func flush(_ session: ClientSession) {
         guard !session.isClosed else { return }
-        let channel = session.channel
         if session.output.readableBytes > 0 && (session.isWritable || session.closeAfterReply) {
-            stats.totalNetOutputBytes += session.output.readableBytes
             stats.totalWritesProcessed += 1
             if session.closeAfterReply {
-                let data = session.output
-                session.output.clear()
-                channel.writeAndFlush(data).whenComplete { _ in channel.close(promise: nil) }
+                stats.totalNetOutputBytes += session.output.readableBytes
                 session.isClosed = true
                 disconnected(session)
+                session.connection.closeAfterSending(&session.output)
                 return
             }
-            // Marked as read before the write, since a write can re-enter `flush` (a writability
-            // change), and cleared after it: a write that completed at once has dropped the
-            // channel's reference by then, so the buffer keeps its storage instead of allocating.
-            do {
-                let data = session.output
-                session.output.moveReaderIndex(forwardBy: data.readableBytes)
-                channel.writeAndFlush(data, promise: nil)
-            }
+            // Sent from the session's own buffer; what the socket did not take stays in it.
+            guard let sent = session.connection.send(&session.output) else { return }
+            stats.totalNetOutputBytes += sent
             if session.output.readableBytes == 0 {
                 // Reused for the next replies, unless a big reply grew it (then a small one).
                 if session.output.capacity > Self.retainedBufferCapacity {
-                    session.output = channel.allocator.buffer(capacity: 1024)
+                    session.output = ByteBufferAllocator().buffer(capacity: 1024)
                 } else {
                     session.output.clear()
                 }
+            } else {
+                session.isWritable = false
+                checkOutputLimit(session)
             }
         } else if session.closeAfterReply {
             session.isClosed = true
             disconnected(session)
-            channel.close(promise: nil)
+            session.connection.close()
         } else if session.output.readableBytes > 0 {
             // Replies pile up behind a client that does not read: bound them as pushes are bounded.
             checkOutputLimit(session)
@@ -214,13 +208,9 @@ final class BrokerCore {
         if checkOutputLimit(session) { scheduleFlush(session) }
     }
 
-    /// Bytes waiting for `session`'s socket: ours plus what the channel holds.
+    /// Bytes waiting for `session`'s socket.
     func pendingOutputBytes(_ session: ClientSession) -> Int {
-        var total = session.output.readableBytes
-        if !session.isWritable {
-            total += (try? session.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
-        }
-        return total
+        session.output.readableBytes
     }
 
     /// Applies `client-output-buffer-limit`; returns `false` (and closes the client) when exceeded.

@@ -1,22 +1,21 @@
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
-import NIOPosix
 import ServiceLifecycle
 
 /// The bundled Redis-compatible server as a ServiceLifecycle `Service`.
 ///
-/// Every connection and all state live on one event loop (Redis's threading model). Call
+/// Every connection and all state live on one event loop, a thread of the broker's own that waits
+/// in epoll (Redis's threading model and I/O, ``BrokerEventLoop``). Call
 /// ``start()`` to bind and learn the port (tests use port 0), or just run it as a service; it stops
 /// on graceful shutdown, on `SHUTDOWN`, or through ``stop()``.
 public final class BrokerServer: Service, @unchecked Sendable {
-    // @unchecked: `core` and `channels` are only touched on `eventLoop`; the rest is immutable or
+    // @unchecked: `core` and `listeners` are only touched on `eventLoop`; the rest is immutable or
     // guarded by that loop's ordering.
-    private let group: MultiThreadedEventLoopGroup
-    private let eventLoop: EventLoop
+    private let eventLoop: BrokerEventLoop
     private let core: BrokerCore
     private let logger: Logger
-    private var channels: [Channel] = []
+    private var listeners: [BrokerListener] = []
     private let stopped: EventLoopPromise<Void>
     private var isStarted = false
     private var isStopped = false
@@ -39,8 +38,10 @@ public final class BrokerServer: Service, @unchecked Sendable {
     public init(configuration: BrokerConfiguration, logger: Logger) {
         self.configuration = configuration
         self.logger = logger
-        self.group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        self.eventLoop = group.next()
+        // Only a process out of descriptors or threads cannot make one; nothing could be served.
+        do { self.eventLoop = try BrokerEventLoop() } catch {
+            fatalError("Cannot start the broker's event loop: \(error)")
+        }
         self.core = BrokerCore(eventLoop: eventLoop, configuration: configuration, logger: logger)
         self.stopped = eventLoop.makePromise()
     }
@@ -48,16 +49,18 @@ public final class BrokerServer: Service, @unchecked Sendable {
     /// Binds every address of `bind` and returns the port in use (the chosen one when `port` is 0).
     @discardableResult
     public func start() async throws -> Int {
-        try await eventLoop.submit { () -> EventLoopFuture<Int> in
+        try await eventLoop.submit { () -> Int in
             precondition(!self.isStarted, "BrokerServer.start() called twice")
             self.isStarted = true
             self.core.onShutdown = { [weak self] in self?.stopOnLoop() }
             // A failed start stops the server, so `stopped` completes and `shutdown()` works.
-            return self.bindAll().flatMapErrorThrowing { error in
+            do {
+                return try self.bindAll()
+            } catch {
                 self.stopOnLoop()
                 throw error
             }
-        }.flatMap { $0 }.get()
+        }.get()
     }
 
     /// The port bound by ``start()``.
@@ -65,50 +68,38 @@ public final class BrokerServer: Service, @unchecked Sendable {
         get async throws { try await eventLoop.submit { self.core.boundPort }.get() }
     }
 
-    private func bindAll() -> EventLoopFuture<Int> {
-        let core = self.core
-        let bootstrap = ServerBootstrap(group: eventLoop)
-            .serverChannelOption(.backlog, value: Int32(clamping: configuration.tcpBacklog))
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .childChannelOption(.socketOption(.so_keepalive), value: configuration.tcpKeepAlive > 0 ? 1 : 0)
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(BrokerConnectionHandler(core: core))
-                }
-            }
+    private func bindAll() throws -> Int {
         var addresses = configuration.bind
         if addresses.isEmpty { addresses = ["*"] }
         // Bind the first address (which may pick the port), then the rest on that same port.
-        func bind(_ index: Int, port: Int) -> EventLoopFuture<Int> {
-            guard index < addresses.count else {
-                guard !channels.isEmpty else {
-                    return eventLoop.makeFailedFuture(BrokerServerError.noAddressBound)
-                }
-                core.boundPort = port
-                // `CONFIG GET port` reports the port chosen for port 0, as the port line and INFO do.
-                core.configuration.port = port
-                core.startCron()
-                logger.notice("Ready to accept connections tcp", metadata: ["port": "\(port)"])
-                return eventLoop.makeSucceededFuture(port)
-            }
-            var name = addresses[index]
+        var port = configuration.port
+        for var name in addresses {
             let optional = name.hasPrefix("-")
             if optional { name.removeFirst() }
             let host = name == "*" ? "0.0.0.0" : name == "::*" ? "::" : name
-            return bootstrap.bind(host: host, port: port).flatMap { channel in
-                self.channels.append(channel)
-                return bind(index + 1, port: channel.localAddress?.port ?? port)
-            }.flatMapError { error in
+            do {
+                let address = try SocketAddress.makeAddressResolvingHost(host, port: port)
+                let listener = try BrokerListener(
+                    address: address, backlog: Int32(clamping: configuration.tcpBacklog), loop: eventLoop, core: core)
+                try listener.start()
+                listeners.append(listener)
+                port = listener.port
+            } catch {
                 if optional {
-                    self.logger.debug("Skipping optional bind address", metadata: ["address": "\(host)"])
-                    return bind(index + 1, port: port)
+                    logger.debug("Skipping optional bind address", metadata: ["address": "\(host)"])
+                    continue
                 }
-                self.logger.error("Could not create server TCP listening socket \(host):\(port): \(error)")
-                return self.eventLoop.makeFailedFuture(error)
+                logger.error("Could not create server TCP listening socket \(host):\(port): \(error)")
+                throw error
             }
         }
-        return bind(0, port: configuration.port)
+        guard !listeners.isEmpty else { throw BrokerServerError.noAddressBound }
+        core.boundPort = port
+        // `CONFIG GET port` reports the port chosen for port 0, as the port line and INFO do.
+        core.configuration.port = port
+        core.startCron()
+        logger.notice("Ready to accept connections tcp", metadata: ["port": "\(port)"])
+        return port
     }
 
     /// Runs until graceful shutdown or `SHUTDOWN`.
@@ -120,7 +111,7 @@ public final class BrokerServer: Service, @unchecked Sendable {
         } onGracefulShutdown: {
             self.stop()
         }
-        try await group.shutdownGracefully()
+        try await eventLoop.shutdownGracefully()
     }
 
     /// Closes the listeners and every client connection.
@@ -139,24 +130,21 @@ public final class BrokerServer: Service, @unchecked Sendable {
         guard !already else { return }
         stop()
         try await stopped.futureResult.get()
-        try await group.shutdownGracefully()
+        try await eventLoop.shutdownGracefully()
     }
 
     private func stopOnLoop() {
         guard !isStopped else { return }
         isStopped = true
         core.stopCron()
-        let listeners = channels
-        channels.removeAll()
-        let closes = listeners.map { $0.close() }
+        for listener in listeners { listener.close() }
+        listeners.removeAll()
         for session in Array(core.clients.values) {
             core.flush(session)
             core.kill(session)
         }
-        EventLoopFuture.andAllComplete(closes, on: eventLoop).whenComplete { _ in
-            self.hasStopped.withLockedValue { $0 = true }
-            self.stopped.succeed(())
-        }
+        hasStopped.withLockedValue { $0 = true }
+        stopped.succeed(())
     }
 }
 

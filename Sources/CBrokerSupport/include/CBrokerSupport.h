@@ -35,4 +35,38 @@ static inline uint64_t switchboard_ticks(int tsc) {
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/// The broker's own socket layer (Linux epoll; elsewhere every call fails with ENOSYS).
+/// Readiness bits, as epoll's.
+enum {
+    SWITCHBOARD_POLL_IN = 0x001,
+    SWITCHBOARD_POLL_OUT = 0x004,
+    SWITCHBOARD_POLL_ERR = 0x008,
+    SWITCHBOARD_POLL_HUP = 0x010,
+};
+
+/// A close-on-exec epoll descriptor, or -1 with errno set.
+int switchboard_poll_create(void);
+
+/// Adds (`op` 0), changes (1) or removes (2) `fd`'s interest in `events`, level-triggered. 0 or -1.
+int switchboard_poll_control(int poller, int op, int fd, uint32_t events);
+
+/// Waits up to `timeout_ms` (-1: forever) for at most `max` (at most 512) ready descriptors;
+/// writes each one's descriptor and readiness bits and returns how many, or -1 with errno set.
+int switchboard_poll_wait(int poller, int32_t *fds, uint32_t *events, int max, int timeout_ms);
+
+/// A non-blocking, close-on-exec eventfd, or -1.
+int switchboard_wake_create(void);
+
+/// A non-blocking, close-on-exec TCP socket for `family` (AF_INET or AF_INET6) with SO_REUSEADDR
+/// (and IPV6_V6ONLY for AF_INET6, as Redis sets), or -1 with errno set.
+int switchboard_listen_socket(int family);
+
+/// Accepts one connection as a non-blocking, close-on-exec descriptor with TCP_NODELAY, and
+/// SO_KEEPALIVE when `keepalive` is nonzero; writes its peer's address. The descriptor or -1.
+int switchboard_accept(int listener, void *address, uint32_t *address_length, int keepalive);
+
+/// send(2) with MSG_NOSIGNAL: a peer that went away gives EPIPE, not SIGPIPE.
+long switchboard_send(int fd, const void *bytes, size_t count);
+
+
 #endif

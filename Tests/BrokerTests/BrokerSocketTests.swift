@@ -1,0 +1,180 @@
+import Foundation
+import NIOConcurrencyHelpers
+import NIOCore
+import RESP
+import Testing
+import TestSupport
+
+@testable import Broker
+
+/// The broker's own socket layer: output the socket does not take is kept and sent in order when
+/// it drains, a final reply is sent whole before the close, a peer that vanishes with replies
+/// pending costs no one else anything, and IPv4 and IPv6 listen side by side.
+@Suite struct BrokerSocketTests {
+    /// A value big enough that three replies of it overrun any loopback socket buffer here.
+    static let bigSize = 2 * 1024 * 1024
+
+    static func bigValue() -> String {
+        // Not one repeated byte: an offset or a dropped chunk changes what arrives.
+        var text = ""
+        text.reserveCapacity(bigSize)
+        var i = 0
+        while text.utf8.count < bigSize {
+            let line = String(i) + ","
+            text +=
+                line.utf8.count + text.utf8.count <= bigSize
+                ? line : String(repeating: "x", count: bigSize - text.utf8.count)
+            i += 1
+        }
+        return text
+    }
+
+    static func bulk(_ value: String) -> String { "$\(value.utf8.count)\r\n\(value)\r\n" }
+
+    /// The `omem` of the client named `name` in `CLIENT LIST`, or nil if it is gone.
+    static func outputMemory(_ admin: RESPTestConnection, of name: String) async throws -> Int? {
+        let list = try await admin.call(["CLIENT", "LIST"])
+        guard case .bulkString(let bytes) = list.value else { return nil }
+        for line in String(buffer: bytes).split(separator: "\n") where line.contains(" name=\(name) ") {
+            guard let field = line.split(separator: " ").first(where: { $0.hasPrefix("omem=") }) else { return nil }
+            return Int(field.dropFirst(5))
+        }
+        return nil
+    }
+
+    @Test func repliesTheSocketCannotTakeYetArriveWholeAndInOrder() async throws {
+        try await TestBroker.with { broker in
+            let admin = try await RESPTestConnection.connect(port: broker.port)
+            let value = Self.bigValue()
+            _ = try await admin.call(["SET", "big", value])
+
+            let slow = try BlockingSocket.connect(port: broker.port, receiveBufferSize: 4096)
+            try slow.send("CLIENT SETNAME slow\r\nGET big\r\nGET big\r\nGET big\r\nPING\r\n")
+            // The broker holds what the socket did not take (and keeps serving others meanwhile).
+            var held = 0
+            for _ in 0..<10_000 where held == 0 {
+                held = try await Self.outputMemory(admin, of: "slow") ?? 0
+            }
+            #expect(held > 0, "the replies never backed up")
+            #expect(try await admin.call(["PING"]).description == "+PONG\\r\\n")
+
+            let expected = "+OK\r\n" + String(repeating: Self.bulk(value), count: 3) + "+PONG\r\n"
+            let count = expected.utf8.count
+            let got = try await slow.receive(timeout: .seconds(60)) { $0.count >= count }
+            #expect(got.count == count)
+            #expect(got == Array(expected.utf8), "the replies arrived changed or out of order")
+            #expect(try await Self.outputMemory(admin, of: "slow") == 0)
+        }
+    }
+
+    @Test func aFinalReplyIsSentWholeBeforeTheClose() async throws {
+        try await TestBroker.with { broker in
+            let admin = try await RESPTestConnection.connect(port: broker.port)
+            let value = Self.bigValue()
+            _ = try await admin.call(["SET", "big", value])
+            let slow = try BlockingSocket.connect(port: broker.port, receiveBufferSize: 4096)
+            try slow.send("GET big\r\nGET big\r\nQUIT\r\nPING\r\n")
+            let drained = try await slow.drainUntilEnd(timeout: .seconds(60))
+            #expect(drained.end == .closed)
+            #expect(drained.bytes == 2 * Self.bulk(value).utf8.count + "+OK\r\n".utf8.count)
+        }
+    }
+
+    @Test func aPeerThatVanishesWithRepliesPendingAffectsNoOneElse() async throws {
+        try await TestBroker.with { broker in
+            let admin = try await RESPTestConnection.connect(port: broker.port)
+            _ = try await admin.call(["SET", "big", Self.bigValue()])
+            try await {
+                let gone = try BlockingSocket.connect(port: broker.port, receiveBufferSize: 4096)
+                try gone.send("CLIENT SETNAME gone\r\n" + String(repeating: "GET big\r\n", count: 8))
+                var held = 0
+                for _ in 0..<10_000 where held == 0 {
+                    held = try await Self.outputMemory(admin, of: "gone") ?? 0
+                }
+                #expect(held > 0)
+            }()  // closed here, unread bytes and all: the broker's next send fails
+            // Every command may be the one whose loop tick finds the broken socket.
+            var present = true
+            for _ in 0..<10_000 where present {
+                _ = try await admin.call(["SET", "poke", "1"])
+                present = try await Self.outputMemory(admin, of: "gone") != nil
+            }
+            #expect(!present, "the vanished client is still listed")
+            #expect(try await admin.call(["PING"]).description == "+PONG\\r\\n")
+            let fresh = try await RESPTestConnection.connect(port: broker.port)
+            #expect(try await fresh.call(["GET", "poke"]).description == "$1\\r\\n1\\r\\n")
+        }
+    }
+
+    @Test func aCommandArrivingAByteAtATimeRuns() async throws {
+        try await TestBroker.with { broker in
+            let socket = try BlockingSocket.connect(port: broker.port)
+            for byte in "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$5\r\nvalue\r\n*2\r\n$3\r\nGET\r\n$1\r\nk\r\n".utf8 {
+                try socket.send(String(UnicodeScalar(byte)))
+            }
+            let expected = "+OK\r\n$5\r\nvalue\r\n"
+            let got = try await socket.receive { $0.count >= expected.utf8.count }
+            #expect(String(decoding: got, as: UTF8.self) == expected)
+        }
+    }
+
+    @Test func ipv4AndIPv6ListenOnOnePort() async throws {
+        try await TestBroker.with({ configuration in
+            configuration.bind = ["127.0.0.1", "::1"]
+        }) { broker in
+            let v4 = try await RESPTestConnection.connect(port: broker.port, host: "127.0.0.1")
+            let v6 = try await RESPTestConnection.connect(port: broker.port, host: "::1")
+            _ = try await v4.call(["CLIENT", "SETNAME", "four"])
+            _ = try await v6.call(["CLIENT", "SETNAME", "six"])
+            let list = try await v4.call(["CLIENT", "LIST"]).description
+            #expect(list.contains("addr=127.0.0.1:"), "\(list)")
+            #expect(list.contains("addr=[::1]:") || list.contains("addr=::1:"), "\(list)")
+            #expect(list.contains("laddr=127.0.0.1:\(broker.port)"), "\(list)")
+        }
+    }
+}
+
+/// The loop under the broker: tasks from other threads, timers in deadline order, cancelling,
+/// and a shutdown that fails the timers it will never run.
+@Suite struct BrokerEventLoopTests {
+    @Test func tasksFromOtherThreadsRunOnTheLoop() async throws {
+        let loop = try BrokerEventLoop()
+        #expect(!loop.inEventLoop)
+        let results = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for _ in 0..<50 { group.addTask { try await loop.submit { loop.inEventLoop }.get() } }
+            return try await group.reduce(into: [Bool]()) { $0.append($1) }
+        }
+        #expect(results.count == 50 && results.allSatisfy { $0 })
+        try await loop.shutdownGracefully()
+    }
+
+    @Test func timersFireInDeadlineOrderAndCancelledOnesDoNot() async throws {
+        let loop = try BrokerEventLoop()
+        let order = NIOLockedValueBox<[Int]>([])
+        let third = loop.scheduleTask(in: .milliseconds(30)) { order.withLockedValue { $0.append(3) } }
+        let first = loop.scheduleTask(in: .milliseconds(5)) { order.withLockedValue { $0.append(1) } }
+        let cancelled = loop.scheduleTask(in: .milliseconds(10)) { order.withLockedValue { $0.append(99) } }
+        let second = loop.scheduleTask(in: .milliseconds(20)) { order.withLockedValue { $0.append(2) } }
+        cancelled.cancel()
+        try await third.futureResult.get()
+        try await first.futureResult.get()
+        try await second.futureResult.get()
+        await #expect(throws: EventLoopError.self) { try await cancelled.futureResult.get() }
+        #expect(order.withLockedValue { $0 } == [1, 2, 3])
+        try await loop.shutdownGracefully()
+    }
+
+    @Test func shutdownFailsTimersThatWillNeverFire() async throws {
+        let loop = try BrokerEventLoop()
+        let later = loop.scheduleTask(in: .hours(1)) { 1 }
+        // Registered before the shutdown: a loop that has stopped runs no more callbacks (nor
+        // does NIO's).
+        let outcome = NIOLockedValueBox<Result<Int, Error>?>(nil)
+        later.futureResult.whenComplete { result in outcome.withLockedValue { $0 = result } }
+        try await loop.shutdownGracefully()
+        switch outcome.withLockedValue({ $0 }) {
+        case .failure(let error as EventLoopError): #expect(error == .shutdown)
+        case let other: Issue.record("the timer an hour away ended with \(String(describing: other))")
+        }
+    }
+}
