@@ -97,7 +97,8 @@ final class BrokerConnection: BrokerPollable {
         core.stats.totalReadsProcessed += 1
         session.lastInteraction = BrokerCore.now()
         process(session)
-        core.flush(session)
+        // Sent when this batch of ready clients is done, as Redis writes replies before it sleeps.
+        core.scheduleFlush(session)
     }
 
     /// Runs every whole command in the query buffer, unless `CLIENT PAUSE` holds them back.

@@ -200,12 +200,16 @@ final class BrokerCore {
     }
 
     /// Appends a pub/sub or monitor push to `session` and enforces its output buffer limit.
-    func push(_ bytes: ByteBuffer, to session: ClientSession) {
+    func push(_ bytes: UnsafeRawBufferPointer, to session: ClientSession) {
         guard !session.isClosed else { return }
         let start = session.output.writerIndex
-        session.output.writeImmutableBuffer(bytes)
+        session.output.writeBytes(bytes)
         notePush(session, from: start)
         if checkOutputLimit(session) { scheduleFlush(session) }
+    }
+
+    func push(_ bytes: ByteBuffer, to session: ClientSession) {
+        bytes.withUnsafeReadableBytes { push($0, to: session) }
     }
 
     /// Bytes waiting for `session`'s socket.
