@@ -97,8 +97,10 @@ final class BrokerConnection: BrokerPollable {
         core.stats.totalReadsProcessed += 1
         session.lastInteraction = BrokerCore.now()
         process(session)
-        // Sent when this batch of ready clients is done, as Redis writes replies before it sleeps.
-        core.scheduleFlush(session)
+        // Sent now, not when the batch of ready clients is done (as Redis does): a publisher then
+        // has its replies while the broker writes to the subscribers, and a fan-out to 10 delivered
+        // 4.1 million messages/s instead of 2.2 (A/B of the two builds, docs/benchmarks.md).
+        core.flush(session)
     }
 
     /// Runs every whole command in the query buffer, unless `CLIENT PAUSE` holds them back.
