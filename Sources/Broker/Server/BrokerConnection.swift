@@ -84,12 +84,14 @@ final class BrokerConnection: BrokerPollable {
         guard let session, !closesWhenSent else { return }
         let wanted = max(Self.readSize, min(query.readableBytes, Self.largestRead))
         var result = 0
+        var failure: Int32 = 0
         query.writeWithUnsafeMutableBytes(minimumWritableBytes: wanted) { buffer in
             result = read(fd, buffer.baseAddress, buffer.count)
+            if result < 0 { failure = errno }
             return max(result, 0)
         }
         guard result > 0 else {
-            if result == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) { self.close() }
+            if result == 0 || (failure != EAGAIN && failure != EWOULDBLOCK && failure != EINTR) { self.close() }
             return
         }
         guard !session.isClosed, !session.closeAfterReply else { return }

@@ -247,8 +247,9 @@ final class BrokerEventLoop: EventLoop, @unchecked Sendable {
             }
             if inEventLoop { insert(timer) } else { execute { self.insert(timer) } }
         }
-        return Scheduled(promise: promise) { [weak self] in
-            guard let self else { return }
+        // A strong capture: a weak one would give the loop a side table, and every retain and
+        // release of it would take the slow path.
+        return Scheduled(promise: promise) {
             if self.inEventLoop { self.cancelTimer(id) } else { self.execute { self.cancelTimer(id) } }
         }
     }
