@@ -42,20 +42,32 @@ import TestSupport
         return nil
     }
 
-    @Test func repliesTheSocketCannotTakeYetArriveWholeAndInOrder() async throws {
+    /// Runs `body` against a broker holding `bigValue()` at `big`, with a connection to it.
+    static func withBigValue(_ body: (TestBroker, RESPTestConnection, String) async throws -> Void) async throws {
         try await TestBroker.with { broker in
             let admin = try await RESPTestConnection.connect(port: broker.port)
-            let value = Self.bigValue()
+            let value = bigValue()
             _ = try await admin.call(["SET", "big", value])
+            try await body(broker, admin, value)
+        }
+    }
 
+    /// The `omem` of the client named `name` once it is above 0 (the broker holds output the socket
+    /// did not take), or 0 if it never is.
+    static func heldOutput(_ admin: RESPTestConnection, of name: String) async throws -> Int {
+        for _ in 0..<10_000 {
+            let held = try await outputMemory(admin, of: name) ?? 0
+            if held > 0 { return held }
+        }
+        return 0
+    }
+
+    @Test func repliesTheSocketCannotTakeYetArriveWholeAndInOrder() async throws {
+        try await Self.withBigValue { broker, admin, value in
             let slow = try BlockingSocket.connect(port: broker.port, receiveBufferSize: 4096)
             try slow.send("CLIENT SETNAME slow\r\nGET big\r\nGET big\r\nGET big\r\nPING\r\n")
             // The broker holds what the socket did not take (and keeps serving others meanwhile).
-            var held = 0
-            for _ in 0..<10_000 where held == 0 {
-                held = try await Self.outputMemory(admin, of: "slow") ?? 0
-            }
-            #expect(held > 0, "the replies never backed up")
+            #expect(try await Self.heldOutput(admin, of: "slow") > 0, "the replies never backed up")
             #expect(try await admin.call(["PING"]).description == "+PONG\\r\\n")
 
             let expected = "+OK\r\n" + String(repeating: Self.bulk(value), count: 3) + "+PONG\r\n"
@@ -68,10 +80,7 @@ import TestSupport
     }
 
     @Test func aFinalReplyIsSentWholeBeforeTheClose() async throws {
-        try await TestBroker.with { broker in
-            let admin = try await RESPTestConnection.connect(port: broker.port)
-            let value = Self.bigValue()
-            _ = try await admin.call(["SET", "big", value])
+        try await Self.withBigValue { broker, _, value in
             let slow = try BlockingSocket.connect(port: broker.port, receiveBufferSize: 4096)
             try slow.send("GET big\r\nGET big\r\nQUIT\r\nPING\r\n")
             let drained = try await slow.drainUntilEnd(timeout: .seconds(60))
@@ -81,18 +90,12 @@ import TestSupport
     }
 
     @Test func aPeerThatVanishesWithRepliesPendingAffectsNoOneElse() async throws {
-        try await TestBroker.with { broker in
-            let admin = try await RESPTestConnection.connect(port: broker.port)
-            _ = try await admin.call(["SET", "big", Self.bigValue()])
+        try await Self.withBigValue { broker, admin, _ in
             try await {
                 let gone = try BlockingSocket.connect(port: broker.port, receiveBufferSize: 4096)
                 try gone.send("CLIENT SETNAME gone\r\n" + String(repeating: "GET big\r\n", count: 8))
-                var held = 0
-                for _ in 0..<10_000 where held == 0 {
-                    held = try await Self.outputMemory(admin, of: "gone") ?? 0
-                }
-                #expect(held > 0)
-            }()  // closed here, unread bytes and all: the broker's next send fails
+                #expect(try await Self.heldOutput(admin, of: "gone") > 0)
+            }()  // closed here, unread bytes and all: the peer resets the connection
             // Every command may be the one whose loop tick finds the broken socket.
             var present = true
             for _ in 0..<10_000 where present {
