@@ -125,8 +125,11 @@ final class BrokerCore {
     static func describe(_ address: SocketAddress?) -> String {
         guard let address else { return "?:0" }
         switch address {
-        case .v4, .v6:
+        case .v4:
             return "\(address.ipAddress ?? "?"):\(address.port ?? 0)"
+        case .v6:
+            // In brackets, as Redis's anetFormatAddr writes an address with a colon in it.
+            return "[\(address.ipAddress ?? "?")]:\(address.port ?? 0)"
         case .unixDomainSocket:
             return "\(address.pathname ?? ""):0"
         }
