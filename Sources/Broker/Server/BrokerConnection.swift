@@ -256,7 +256,7 @@ final class BrokerListener: BrokerPollable {
             let bound = address.withSockAddr { bind(fd, $0, socklen_t($1)) }
             guard bound == 0 else { throw IOError(errnoCode: errno, reason: "bind(descriptor:ptr:bytes:)") }
             guard listen(fd, backlog) == 0 else { throw IOError(errnoCode: errno, reason: "listen") }
-            port = Self.address(of: fd, peer: false)?.port ?? 0
+            port = Self.localAddress(of: fd)?.port ?? 0
         } catch {
             closeDescriptor(fd)
             throw error
@@ -291,19 +291,17 @@ final class BrokerListener: BrokerPollable {
             }
             let connection = BrokerConnection(
                 fd: client, loop: loop, core: core, remoteAddress: Self.socketAddress(storage),
-                localAddress: Self.address(of: client, peer: false))
+                localAddress: Self.localAddress(of: client))
             connection.start()
         }
     }
 
-    /// A socket's own address, or its peer's.
-    static func address(of fd: Int32, peer: Bool) -> SocketAddress? {
+    /// A socket's own address.
+    static func localAddress(of fd: Int32) -> SocketAddress? {
         var storage = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
         let result = withUnsafeMutablePointer(to: &storage) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                peer ? getpeername(fd, $0, &length) : getsockname(fd, $0, &length)
-            }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
         }
         return result == 0 ? socketAddress(storage) : nil
     }

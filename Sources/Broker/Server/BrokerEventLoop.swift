@@ -231,11 +231,10 @@ final class BrokerEventLoop: EventLoop, @unchecked Sendable {
 
     func scheduleTask<T>(deadline: NIODeadline, _ task: @escaping @Sendable () throws -> T) -> Scheduled<T> {
         let promise: EventLoopPromise<T> = makePromise()
-        let id = lock.withLock { () -> UInt64 in
+        let (id, stopped) = lock.withLock { () -> (UInt64, Bool) in
             nextTimerID += 1
-            return nextTimerID
+            return (nextTimerID, state == .stopped)
         }
-        let stopped = lock.withLock { state == .stopped }
         if stopped {
             promise.fail(EventLoopError.shutdown)
         } else {

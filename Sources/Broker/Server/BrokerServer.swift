@@ -121,7 +121,7 @@ public final class BrokerServer: Service, @unchecked Sendable {
 
     /// Stops the server and releases its thread (for embedders that call ``start()`` without ``run()``).
     public func shutdown() async throws {
-        // A second call would schedule on (and shut down again) a group that is gone: it must
+        // A second call would schedule on (and shut down again) a loop that is gone: it must
         // return at once instead.
         let already = isShutDown.withLockedValue { done in
             defer { done = true }
