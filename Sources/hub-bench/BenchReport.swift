@@ -22,7 +22,9 @@ struct BenchReport {
     var latency: Histogram<UInt64>
     /// How late hub-bench's event loops ran a task due every 10 ms, in µs, during the window.
     var loopLag: Histogram<UInt64>
+    /// Receiving event-loop threads, and whether the senders had one more of their own.
     var threads: Int
+    var senderLoop: Bool
     var cpusAllowed: Int
     /// hub-bench's own CPU (user + system) during the measurement window.
     var benchCPUSeconds: Double
@@ -144,13 +146,20 @@ struct BenchReport {
             lines.append(
                 "  invocation round trip µs (\(completion.totalCount) samples): p50 \(percentile(completion, 50)) "
                     + "p99 \(percentile(completion, 99)) max \(maximum(completion))")
+            if sender.sendLateness.totalCount > 0 {
+                let late = sender.sendLateness
+                lines.append(
+                    "  open loop: sent after the scheduled time by µs (\(late.totalCount) samples): p50 "
+                        + "\(percentile(late, 50)) p99 \(percentile(late, 99)) max \(maximum(late))")
+            }
             lines.append(
                 "  other: warm-up/late deliveries \(counters.deliveredOutsideWindow), unmarked ReceiveMessage \(counters.unmarked), "
                     + "other messages \(counters.otherMessages), server pings \(counters.serverPings)")
         }
         lines.append(
             "  hub-bench: CPU \(format(benchCPUSeconds, 2)) s in the window (\(format(benchCPUPercent, 0)) % of one core; "
-                + "\(threads) threads on \(cpusAllowed) CPUs); event-loop lag µs p50 \(percentile(loopLag, 50)) "
+                + "\(threads) receiving threads\(senderLoop ? " and one for the senders" : "") on \(cpusAllowed) CPUs); "
+                + "receiving event-loop lag µs p50 \(percentile(loopLag, 50)) "
                 + "p99 \(percentile(loopLag, 99)) max \(maximum(loopLag))"
                 + (benchReadsPerDelivery.map { "; \(format($0, 3)) read calls per delivery" } ?? ""))
         if !watchedPIDs.isEmpty {
@@ -234,10 +243,11 @@ struct BenchReport {
             "deliveredOutsideWindow": n(counters.deliveredOutsideWindow), "unmarked": n(counters.unmarked),
             "latencyMicroseconds": histogram(latency),
             "roundTripMicroseconds": histogram(sender.completionLatency),
+            "sendLatenessMicroseconds": histogram(sender.sendLateness),
             "drainSeconds": drainSeconds, "errors": n(errors), "disconnects": n(counters.disconnects),
             "malformed": n(counters.malformed), "serverCloseErrors": n(counters.serverCloseErrors),
             "bench": [
-                "threads": threads, "cpusAllowed": cpusAllowed, "cpuSeconds": benchCPUSeconds,
+                "threads": threads, "senderLoop": senderLoop, "cpusAllowed": cpusAllowed, "cpuSeconds": benchCPUSeconds,
                 "cpuPercentOfOneCore": benchCPUPercent, "loopLagMicroseconds": histogram(loopLag),
                 "readCallsPerDelivery": benchReadsPerDelivery ?? NSNull(),
             ] as [String: Any],

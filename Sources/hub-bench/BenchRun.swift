@@ -37,6 +37,9 @@ struct BenchRun: Sendable {
     var groupSize = 0
     /// Sending connections in the broadcast and group scenarios (echo: every connection).
     var senders = 1
+    /// Whether the senders get an event loop of their own, apart from the `threads` receiving
+    /// ones (see ``hasSenderLoop``).
+    var senderLoop = true
     /// Processes whose memory and CPU are read: the nodes (and the broker) under test.
     var watched: [WatchedProcess] = []
     /// A line on stderr every second while measuring.
@@ -44,9 +47,24 @@ struct BenchRun: Sendable {
     /// Raw mode: the senders are HTTP publishers to these URLs instead of hub connections.
     var publishNodes: [HubNode] = []
 
+    /// Broadcast and group runs (and raw mode) have a few dedicated senders: they get a loop of
+    /// their own, so a due send is not held up behind a burst of received frames (on one core
+    /// the kernel switches to that mostly idle thread as soon as its timer fires). Echo, where
+    /// every connection sends, and idle do not.
+    var hasSenderLoop: Bool {
+        senderLoop && (scenario == .broadcast || scenario == .group || !publishNodes.isEmpty)
+    }
+
+    /// The loop (index into the group's loops) of connection `index`: the sender loop (0) for the
+    /// first `senders` connections when there is one, else receiving loop `index` mod `threads`.
+    func loopSlot(forConnection index: Int) -> Int {
+        guard hasSenderLoop else { return index % threads }
+        return index < senders ? 0 : 1 + index % threads
+    }
+
     func run() async throws -> BenchReport {
         raiseOpenFileLimit(needed: connections + connectConcurrency + 64)
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: threads + (hasSenderLoop ? 1 : 0))
         do {
             let report = try await run(on: group)
             try await group.shutdownGracefully()
@@ -60,13 +78,15 @@ struct BenchRun: Sendable {
     private func run(on group: MultiThreadedEventLoopGroup) async throws -> BenchReport {
         let loops = Array(group.makeIterator())
         var states: [NIOLoopBound<LoopState>] = []
-        for loop in loops {
+        for (slot, loop) in loops.enumerated() {
             let interval = pingInterval
+            // The lag probe measures how long received frames could wait: the receiving loops'.
+            let probe = !(hasSenderLoop && slot == 0)
             states.append(
                 try await loop.submit {
                     let state = LoopState(loop: loop)
                     state.startPings(every: interval)
-                    state.startLagProbe()
+                    if probe { state.startLagProbe() }
                     return NIOLoopBound(state, eventLoop: loop)
                 }.get())
         }
@@ -74,11 +94,12 @@ struct BenchRun: Sendable {
         let beforeConnect = ProcessSample(watched)
 
         // Connect: the first connection alone (nothing to measure without it), then the rest with
-        // bounded concurrency. Connection i goes to node i mod nodes and loop i mod loops.
+        // bounded concurrency. Connection i goes to node i mod nodes and to loop loopSlot(i).
         let connectStart = NIODeadline.now()
         let first: ConnectedHub
         do {
-            first = try await connector.connect(index: 0, node: nodes[0], state: states[0], loop: loops[0])
+            let slot = loopSlot(forConnection: 0)
+            first = try await connector.connect(index: 0, node: nodes[0], state: states[slot], loop: loops[slot])
         } catch {
             stderr("hub-bench: the first connection, to \(nodes[0]), failed: \(error)")
             throw ExitCode(2)
@@ -90,7 +111,7 @@ struct BenchRun: Sendable {
         await withTaskGroup(of: Result<ConnectedHub, any Error>.self) { tasks in
             var next = 1
             while next < connections, next <= connectConcurrency {
-                Self.addConnect(
+                addConnect(
                     index: next, to: &tasks, connector: connector, nodes: nodes, states: states, loops: loops)
                 next += 1
             }
@@ -108,7 +129,7 @@ struct BenchRun: Sendable {
                             + "\(format(Double(done) / seconds(since: connectStart), 0))/s")
                 }
                 if next < connections {
-                    Self.addConnect(
+                    addConnect(
                         index: next, to: &tasks, connector: connector, nodes: nodes, states: states, loops: loops)
                     next += 1
                 }
@@ -198,7 +219,8 @@ struct BenchRun: Sendable {
             connected: hubs.count, connectErrors: connectErrors,
             openAtEnd: snapshots.reduce(0) { $0 + $1.openConnections }, warmup: warmup, duration: duration,
             connectSeconds: connectSeconds, drainSeconds: drainSeconds, sender: senderStats, counters: counters,
-            latency: latency, loopLag: loopLag, threads: threads, cpusAllowed: allowedCPUCount(),
+            latency: latency, loopLag: loopLag, threads: threads, senderLoop: hasSenderLoop,
+            cpusAllowed: allowedCPUCount(),
             benchCPUSeconds: windowEnd.ownCPU - windowStart.ownCPU,
             watchedPIDs: watched.map(\.pid), beforeConnect: beforeConnect, afterConnect: afterConnect,
             windowStart: windowStart, windowEnd: windowEnd, receivedInWindow: receivedInWindow)
@@ -236,7 +258,7 @@ struct BenchRun: Sendable {
             // Raw mode: every sender is an HTTP publisher; every subscriber gets every message.
             var plans: [SenderPlan] = []
             for s in 0..<senders {
-                let slot = s % loops.count
+                let slot = hasSenderLoop ? 0 : s % loops.count
                 let publisher = try await HTTPPublishHandler.connect(
                     index: connections + s, node: publishNodes[s % publishNodes.count], state: states[slot],
                     loop: loops[slot], timeout: settings.timeout)
@@ -339,17 +361,17 @@ struct BenchRun: Sendable {
         if time > now { try await Task.sleep(nanoseconds: time - now) }
     }
 
-    /// Connection `index` goes to node `index` mod nodes and loop `index` mod loops.
-    private static func addConnect(
+    /// Connection `index` goes to node `index` mod nodes and to loop `loopSlot(index)`.
+    private func addConnect(
         index: Int, to tasks: inout TaskGroup<Result<ConnectedHub, any Error>>, connector: HubConnector,
         nodes: [HubNode], states: [NIOLoopBound<LoopState>], loops: [any EventLoop]
     ) {
+        let slot = loopSlot(forConnection: index)
         tasks.addTask {
             do {
                 return .success(
                     try await connector.connect(
-                        index: index, node: nodes[index % nodes.count], state: states[index % loops.count],
-                        loop: loops[index % loops.count]))
+                        index: index, node: nodes[index % nodes.count], state: states[slot], loop: loops[slot]))
             } catch {
                 return .failure(error)
             }

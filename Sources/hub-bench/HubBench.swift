@@ -112,8 +112,14 @@ struct HubBench: AsyncParsableCommand {
     @Option(help: "Connection set-ups in flight at once.")
     var connectConcurrency: Int = 100
 
-    @Option(help: "Event-loop threads of hub-bench (default: the CPUs it may run on).")
+    @Option(
+        help:
+            "Receiving event-loop threads of hub-bench (default: the CPUs it may run on). Broadcast and group runs add one for the senders."
+    )
     var threads: Int = allowedCPUCount()
+
+    @Flag(help: "Keep the senders on the receiving loops instead of a loop of their own.")
+    var noSenderLoop = false
 
     @Option(
         help:
@@ -209,6 +215,7 @@ struct HubBench: AsyncParsableCommand {
         run.group = group
         run.groupSize = groupSize
         run.senders = senders
+        run.senderLoop = !noSenderLoop
         run.watched = nodePIDs.map(WatchedProcess.init)
         run.progress = !noProgress
         do {

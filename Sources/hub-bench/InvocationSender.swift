@@ -27,6 +27,9 @@ struct SenderSnapshot: Sendable {
     var outstanding = 0
     /// Invocation round trips (send to Completion) of invocations sent in the window, in µs.
     var completionLatency = makeLatencyHistogram()
+    /// Open loop: how late each measured invocation left, after its scheduled time, in µs:
+    /// hub-bench's own share of the receive latency (a busy loop sends late).
+    var sendLateness = makeLatencyHistogram()
     /// Senders whose connection was lost.
     var connectionsLost = 0
     var senders = 0
@@ -40,7 +43,10 @@ struct SenderSnapshot: Sendable {
         failed += other.failed
         skipped += other.skipped
         outstanding += other.outstanding
-        if latency { completionLatency.add(other.completionLatency) }
+        if latency {
+            completionLatency.add(other.completionLatency)
+            sendLateness.add(other.sendLateness)
+        }
         connectionsLost += other.connectionsLost
         senders += other.senders
     }
@@ -158,6 +164,7 @@ final class InvocationSender {
         sendTimes[id] = sentAt
         stats.sent += 1
         if window.contains(sentAt) {
+            if case .openLoop = mode { stats.sendLateness.recordNanoseconds(now > sentAt ? now - sentAt : 0) }
             stats.sentInWindow += 1
             stats.expectedInWindow += destination.recipients
         }

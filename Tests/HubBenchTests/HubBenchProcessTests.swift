@@ -67,6 +67,22 @@ struct HubBenchProcessTests {
             #expect(watched["residentBytesPerConnection"] != nil)
             let bench = try #require(report["bench"] as? [String: Any])
             #expect(bench["cpuSeconds"] != nil && bench["loopLagMicroseconds"] != nil)
+            #expect(bench["senderLoop"] as? Bool == true)
+
+            // Open loop, the sender on the receiving loop or on one of its own: every measured
+            // send's lateness is recorded, and the deliveries still add up.
+            for separate in [true, false] {
+                report = try await Self.report(
+                    cluster.nodeArguments + ["--connections", "6", "--rate", "100", "--threads", "1"]
+                        + (separate ? [] : ["--no-sender-loop"]))
+                sent = Self.int(report, "sent")
+                #expect(sent > 0)
+                #expect(Self.int(report, "delivered") == sent * 6)
+                #expect(report["exactlyOnce"] as? Bool == true)
+                let lateness = try #require(report["sendLatenessMicroseconds"] as? [String: Any])
+                #expect(Self.int(lateness, "samples") == sent)
+                #expect((report["bench"] as? [String: Any])?["senderLoop"] as? Bool == separate)
+            }
 
             // Echo: each of 10 connections sends to itself (SendToIndividual across both nodes).
             report = try await Self.report(
@@ -74,6 +90,8 @@ struct HubBenchProcessTests {
             sent = Self.int(report, "sent")
             #expect(sent > 0)
             #expect(Self.int(report, "senders") == 10)
+            // Every connection sends: no loop of the senders' own.
+            #expect((report["bench"] as? [String: Any])?["senderLoop"] as? Bool == false)
             #expect(Self.int(report, "expected") == sent)
             #expect(Self.int(report, "delivered") == sent)
             #expect(report["exactlyOnce"] as? Bool == true)
