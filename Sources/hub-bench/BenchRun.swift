@@ -40,6 +40,8 @@ struct BenchRun: Sendable {
     /// Whether the senders get an event loop of their own, apart from the `threads` receiving
     /// ones (see ``hasSenderLoop``).
     var senderLoop = true
+    /// `--trace-file`: where to write one CSV line per measured message (``MessageTrace``).
+    var traceFile: String?
     /// Processes whose memory and CPU are read: the nodes (and the broker) under test.
     var watched: [WatchedProcess] = []
     /// A line on stderr every second while measuring.
@@ -152,8 +154,12 @@ struct BenchRun: Sendable {
         let start = NIODeadline.now().uptimeNanoseconds
         let window = MeasurementWindow(
             start: start + UInt64(warmup * 1e9), end: start + UInt64((warmup + duration) * 1e9))
+        let tracing = traceFile != nil
         for (loop, state) in zip(loops, states) {
-            try await loop.submit { state.value.window = window }.get()
+            try await loop.submit {
+                state.value.window = window
+                state.value.tracing = tracing
+            }.get()
         }
         try await startSenders(plans, window: window, loops: loops, states: states)
         try await sleep(until: window.start)
@@ -207,6 +213,22 @@ struct BenchRun: Sendable {
         }
 
         let (counters, senderStats) = totals(snapshots)
+        if let traceFile {
+            var receipts: [MessageKey: MessageReceipts] = [:]
+            for snapshot in snapshots {
+                receipts.merge(snapshot.receipts) { a, b in
+                    var sum = a
+                    sum.add(b)
+                    return sum
+                }
+            }
+            do {
+                try MessageTrace.csv(sends: senderStats.traced, receipts: receipts)
+                    .write(toFile: traceFile, atomically: true, encoding: .utf8)
+            } catch {
+                stderr("hub-bench: could not write \(traceFile): \(error)")
+            }
+        }
         var latency = makeLatencyHistogram()
         var loopLag = makeLatencyHistogram()
         for snapshot in snapshots {
@@ -348,6 +370,7 @@ struct BenchRun: Sendable {
                     let sender = InvocationSender(
                         connection: connection, target: plan.target, targets: plan.targets, messageSize: messageSize,
                         mode: mode, window: window, startOffset: offset)
+                    sender.tracing = connection.state.tracing
                     connection.sender = sender
                     connection.state.senders.append(sender)
                     sender.start()

@@ -122,6 +122,12 @@ struct HubBench: AsyncParsableCommand {
     var noSenderLoop = false
 
     @Option(
+        help: ArgumentHelp(
+            "Write one CSV line per measured message: sender, sequence, due time (ms into the window), how late it was sent, its round trip, and the first and last receive latency among the timed connections (µs).",
+            valueName: "path"))
+    var traceFile: String?
+
+    @Option(
         help:
             "Spread client sockets over source addresses 127.0.0.1 … 127.0.0.N (IPv4 loopback nodes; 0: the kernel's choice)."
     )
@@ -216,6 +222,7 @@ struct HubBench: AsyncParsableCommand {
         run.groupSize = groupSize
         run.senders = senders
         run.senderLoop = !noSenderLoop
+        run.traceFile = traceFile
         run.watched = nodePIDs.map(WatchedProcess.init)
         run.progress = !noProgress
         do {

@@ -271,7 +271,13 @@ final class HubConnectionHandler: ChannelInboundHandler, BenchMessageSink {
         }
         if let window, window.contains(marker.sentAt) {
             state.counters.delivered += 1
-            if timesLatency, now > marker.sentAt { state.latency.recordNanoseconds(now - marker.sentAt) }
+            if timesLatency, now > marker.sentAt {
+                state.latency.recordNanoseconds(now - marker.sentAt)
+                if state.tracing {
+                    state.receipts[MessageKey(sender: Int(marker.sender), sequence: marker.sequence), default: .init()]
+                        .record((now - marker.sentAt) / 1000)
+                }
+            }
         } else {
             state.counters.deliveredOutsideWindow += 1
         }

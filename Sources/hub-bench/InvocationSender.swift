@@ -30,6 +30,8 @@ struct SenderSnapshot: Sendable {
     /// Open loop: how late each measured invocation left, after its scheduled time, in µs:
     /// hub-bench's own share of the receive latency (a busy loop sends late).
     var sendLateness = makeLatencyHistogram()
+    /// `--trace-file` only, in the final snapshot: each measured message's send.
+    var traced: [MessageKey: MessageSend] = [:]
     /// Senders whose connection was lost.
     var connectionsLost = 0
     var senders = 0
@@ -46,6 +48,7 @@ struct SenderSnapshot: Sendable {
         if latency {
             completionLatency.add(other.completionLatency)
             sendLateness.add(other.sendLateness)
+            traced.merge(other.traced) { first, _ in first }
         }
         connectionsLost += other.connectionsLost
         senders += other.senders
@@ -92,6 +95,9 @@ final class InvocationSender {
     private var stats = SenderSnapshot()
     private var stopped = false
     private var ticker: Scheduled<Void>?
+    /// `--trace-file`: each measured send, by invocation id (its sequence number).
+    var tracing = false
+    private var traced: [UInt64: MessageSend] = [:]
     private var openLoopStart: UInt64 = 0
     private var scheduled: UInt64 = 0
 
@@ -140,9 +146,12 @@ final class InvocationSender {
         connection.flush()
     }
 
-    func snapshot() -> SenderSnapshot {
+    func snapshot(traces: Bool = false) -> SenderSnapshot {
         var snapshot = stats
         snapshot.outstanding = sendTimes.count
+        if traces {
+            for (id, send) in traced { snapshot.traced[MessageKey(sender: connection.index, sequence: id)] = send }
+        }
         return snapshot
     }
 
@@ -164,7 +173,9 @@ final class InvocationSender {
         sendTimes[id] = sentAt
         stats.sent += 1
         if window.contains(sentAt) {
-            if case .openLoop = mode { stats.sendLateness.recordNanoseconds(now > sentAt ? now - sentAt : 0) }
+            let late = now > sentAt ? now - sentAt : 0
+            if case .openLoop = mode { stats.sendLateness.recordNanoseconds(late) }
+            if tracing { traced[id] = MessageSend(dueAfterStart: sentAt - window.start, lateness: late / 1000) }
             stats.sentInWindow += 1
             stats.expectedInWindow += destination.recipients
         }
@@ -176,7 +187,10 @@ final class InvocationSender {
         guard let sentAt = sendTimes.removeValue(forKey: invocationID) else { return }
         stats.completed += 1
         if failed { stats.failed += 1 }
-        if window.contains(sentAt), now > sentAt { stats.completionLatency.recordNanoseconds(now - sentAt) }
+        if window.contains(sentAt), now > sentAt {
+            stats.completionLatency.recordNanoseconds(now - sentAt)
+            if tracing { traced[invocationID]?.roundTrip = (now - sentAt) / 1000 }
+        }
         if case .closedLoop = mode, !stopped {
             send(sentAt: now, now: now)
         }

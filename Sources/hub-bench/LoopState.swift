@@ -65,6 +65,8 @@ struct LoopSnapshot: Sendable {
     var counters: ReceiveCounters
     var latency: Histogram<UInt64>?
     var loopLag: Histogram<UInt64>?
+    /// `--trace-file` only, in the final snapshot: each measured message's timed receipts.
+    var receipts: [MessageKey: MessageReceipts] = [:]
     var openConnections: Int
     var sender: SenderSnapshot
 }
@@ -78,6 +80,9 @@ final class LoopState {
     var window: MeasurementWindow?
     var counters = ReceiveCounters()
     var latency = makeLatencyHistogram()
+    /// `--trace-file`: the timed connections also note each measured message's receipts.
+    var tracing = false
+    var receipts: [MessageKey: MessageReceipts] = [:]
     /// Connections past their handshake, by index: the ping timer and the final close visit them.
     var connections: [Int: HubConnectionHandler] = [:]
     var senders: [InvocationSender] = []
@@ -115,10 +120,10 @@ final class LoopState {
 
     func snapshot(full: Bool) -> LoopSnapshot {
         var senderStats = SenderSnapshot()
-        for sender in senders { senderStats.add(sender.snapshot(), latency: full) }
+        for sender in senders { senderStats.add(sender.snapshot(traces: full && tracing), latency: full) }
         return LoopSnapshot(
             counters: counters, latency: full ? latency : nil, loopLag: full ? loopLag : nil,
-            openConnections: connections.count, sender: senderStats)
+            receipts: full ? receipts : [:], openConnections: connections.count, sender: senderStats)
     }
 
     /// Stops the pings, the lag probe and the senders and starts a clean close of every connection.

@@ -71,10 +71,13 @@ struct HubBenchProcessTests {
 
             // Open loop, the sender on the receiving loop or on one of its own: every measured
             // send's lateness is recorded, and the deliveries still add up.
+            // With --trace-file, one line per measured message, each seen by all 6 (timed) connections.
+            let trace = FileManager.default.temporaryDirectory.appendingPathComponent("hub-bench-trace-\(getpid()).csv")
+            defer { try? FileManager.default.removeItem(at: trace) }
             for separate in [true, false] {
                 report = try await Self.report(
                     cluster.nodeArguments + ["--connections", "6", "--rate", "100", "--threads", "1"]
-                        + (separate ? [] : ["--no-sender-loop"]))
+                        + (separate ? ["--trace-file", trace.path] : ["--no-sender-loop"]))
                 sent = Self.int(report, "sent")
                 #expect(sent > 0)
                 #expect(Self.int(report, "delivered") == sent * 6)
@@ -82,6 +85,31 @@ struct HubBenchProcessTests {
                 let lateness = try #require(report["sendLatenessMicroseconds"] as? [String: Any])
                 #expect(Self.int(lateness, "samples") == sent)
                 #expect((report["bench"] as? [String: Any])?["senderLoop"] as? Bool == separate)
+                guard separate else { continue }
+                let lines = try String(contentsOf: trace, encoding: .utf8).split(separator: "\n")
+                #expect(
+                    lines.first
+                        == "sender,sequence,due_ms,send_late_us,round_trip_us,timed_receivers,first_receive_us,last_receive_us"
+                )
+                #expect(lines.count == sent + 1)
+                for line in lines.dropFirst() {
+                    let fields = line.split(separator: ",", omittingEmptySubsequences: false)
+                    #expect(fields.count == 8 && fields[0] == "0" && fields[5] == "6", "\(line)")
+                    let first = Int(fields[6]) ?? -1
+                    let last = Int(fields[7]) ?? -1
+                    #expect(first >= 0 && first <= last && !fields[4].isEmpty, "\(line)")
+                }
+                // tools/hub-trace reads it back.
+                guard RunningProcess.find("python3") != nil else { continue }
+                let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                    .deletingLastPathComponent()
+                let summary = try RunningProcess.spawn(
+                    "/usr/bin/env", ["python3", root.appendingPathComponent("tools/hub-trace").path, trace.path])
+                #expect(try await summary.waitForExit(timeout: .seconds(30)) == 0)
+                let text = summary.output.text
+                #expect(
+                    text.contains(": \(sent) messages\n") && text.contains("episodes (first receive > 2 ms): "),
+                    "\(text)")
             }
 
             // Echo: each of 10 connections sends to itself (SendToIndividual across both nodes).
