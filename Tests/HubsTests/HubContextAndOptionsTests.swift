@@ -117,6 +117,54 @@ struct HubContextAndOptionsTests {
         try await group.shutdownGracefully()
     }
 
+    @Test(
+        "a message that arrives while a long fan-out is being flushed joins the connections not flushed yet: one write for both"
+    )
+    func messageDuringFlushIsCoalesced() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let loop = group.next()
+        let manager = InMemoryHubLifetimeManager()
+        let endpoint = HubEndpoint(definition: TestHubs.definition(), options: .forTests, lifetimeManager: manager)
+        var clients: [TestHubClient] = []
+        for _ in 0..<(3 * 32 + 5) {
+            clients.append(try await TestHubClient.connect(endpoint, eventLoop: loop))
+        }
+        let counts = {
+            try await loop.submit { clients.map { [$0.transport.flushCount, $0.transport.writeCount] } }.get()
+        }
+        let before = try await counts()
+        // The first flush of "one", whichever connection it is for, hands "two" to the loop, as
+        // the backplane would while the fan-out is under way.
+        try await loop.submit {
+            var sent = false
+            for client in clients {
+                client.transport.onFlush = {
+                    guard !sent else { return }
+                    sent = true
+                    manager.deliver(
+                        SerializedHubMessage(
+                            .invocation(InvocationMessage(target: "Got", arguments: HubArguments("two")))),
+                        to: .all(excluding: []))
+                }
+            }
+        }.get()
+        try await endpoint.context.clients.all.send("Got", "one")
+        for client in clients {
+            #expect(try await client.nextText("Got") == "one")
+            #expect(try await client.nextText("Got") == "two")
+        }
+        let after = try await counts()
+        let flushes = zip(before, after).map { $0.1[0] - $0.0[0] }
+        let writes = zip(before, after).map { $0.1[1] - $0.0[1] }
+        // At most one flush task's worth of connections (32) went out before "two" arrived; every
+        // other connection got both messages in one write and one flush.
+        #expect(flushes.allSatisfy { $0 == 1 || $0 == 2 })
+        #expect(flushes.filter { $0 == 1 }.count >= clients.count - 32, "\(flushes)")
+        #expect(zip(flushes, writes).allSatisfy { $0 == $1 }, "\(writes)")
+        try await loop.submit { for client in clients { client.transport.onFlush = nil } }.get()
+        try await group.shutdownGracefully()
+    }
+
     @Test("one invocation at a time by default; more when the option allows")
     func parallelInvocations() async throws {
         for limit in [1, 2] {

@@ -39,7 +39,11 @@ final class TestHubTransport: HubTransport, @unchecked Sendable {
         events.bytesWritten(bytes.writerIndex)
     }
 
+    /// Called at the start of each `flush()`, on `eventLoop`.
+    var onFlush: (() -> Void)?
+
     func flush() {
+        onFlush?()
         flushCount += 1
         if !handshakeDone {
             guard let response = try! HandshakeResponse.parse(&output) else { return }

@@ -158,9 +158,16 @@ final class HubConnectionShard: @unchecked Sendable {
     private var groups: [String: [String: HubConnection]] = [:]
     private var memberships: [String: Set<String>] = [:]
     private var users: [String: [String: HubConnection]] = [:]
-    /// Sessions written and not flushed yet, and whether a task to flush them is queued.
+    /// Sessions written and not flushed yet (from `flushCursor` on), and whether a task to flush
+    /// them is queued.
     private var unflushed: [HubConnectionSession] = []
+    private var flushCursor = 0
     private var flushScheduled = false
+    /// Sessions one flush task sends before the loop goes back to its sockets (see
+    /// ``flushWritten()``).
+    static let flushChunk = 32
+    /// How long the rest of a long flush waits, at least, so the loop polls its sockets first.
+    static let flushPause = TimeAmount.microseconds(20)
 
     init(eventLoop: any EventLoop) {
         self.eventLoop = eventLoop
@@ -213,22 +220,39 @@ final class HubConnectionShard: @unchecked Sendable {
         if let session { unflushed.append(session) }
     }
 
-    /// Flushes the sessions written since the last flush in a task of its own: the messages the
-    /// loop already has queued (a burst from the backplane, say) are written first, so each
+    /// Flushes the sessions written since the last flush in a task of their own, so the messages
+    /// the loop already has queued (a burst from the backplane, say) are written first and each
     /// socket gets one write for all of them instead of one per message.
     private func scheduleFlush() {
-        guard !flushScheduled, !unflushed.isEmpty else { return }
+        guard !flushScheduled, flushCursor < unflushed.count else { return }
         flushScheduled = true
         eventLoop.execute { self.flushWritten() }
     }
 
+    /// Flushes up to `flushChunk` sessions. When more are waiting, the rest follows in a timer
+    /// task a moment later rather than at once, because a loop runs every queued task before it
+    /// polls its sockets: a fan-out to hundreds of connections would otherwise keep an
+    /// invocation that just arrived on one of them (the next broadcast, say) unread until the
+    /// last write. Between chunks the loop reads it, and when the next message comes back through
+    /// the backplane while this flush is still going, it joins the outboxes of the connections
+    /// not flushed yet: they get both in one write. A loop that falls behind thus catches up with
+    /// fewer writes per message, and the next message's path through the hub and the backplane
+    /// overlaps this one's writes instead of waiting for them.
     private func flushWritten() {
         flushScheduled = false
-        let sessions = unflushed
-        unflushed.removeAll(keepingCapacity: true)
-        for session in sessions {
+        let end = min(unflushed.count, flushCursor + Self.flushChunk)
+        while flushCursor < end {
+            let session = unflushed[flushCursor]
+            flushCursor += 1
             session.flushQueued = false
             session.flush()
+        }
+        if flushCursor == unflushed.count {
+            unflushed.removeAll(keepingCapacity: true)
+            flushCursor = 0
+        } else {
+            flushScheduled = true
+            eventLoop.scheduleTask(in: Self.flushPause) { self.flushWritten() }
         }
     }
 
