@@ -116,6 +116,7 @@ let package = Package(
             name: "LearningHubNodes",
             dependencies: [
                 "HubBackplane",
+                "CBrokerSupport",
                 "RedisClient",
                 "Hubs",
                 "LearningHub",
@@ -125,6 +126,7 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
@@ -226,6 +228,7 @@ let package = Package(
             name: "HubBench",
             dependencies: [
                 "HubBenchCore",
+                "CBrokerSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -8,6 +8,10 @@
 #if defined(__x86_64__)
 #include <cpuid.h>
 #endif
+#if defined(__linux__)
+#include <sched.h>
+#endif
+#include <unistd.h>
 
 int switchboard_tsc_is_invariant(void) {
 #if defined(__x86_64__)
@@ -15,6 +19,18 @@ int switchboard_tsc_is_invariant(void) {
     if (__get_cpuid(0x80000007, &eax, &ebx, &ecx, &edx)) return (edx >> 8) & 1;
 #endif
     return 0;
+}
+
+int switchboard_allowed_cpus(void) {
+#if defined(__linux__)
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0) {
+        int count = CPU_COUNT(&set);
+        if (count > 0) return count;
+    }
+#endif
+    long online = sysconf(_SC_NPROCESSORS_ONLN);
+    return online > 0 ? (int)online : 1;
 }
 
 size_t switchboard_heap_bytes_in_use(void) {

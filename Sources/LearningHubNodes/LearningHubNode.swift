@@ -1,3 +1,5 @@
+import CBrokerSupport
+import Foundation
 import HubBackplane
 import Hubs
 import HubTransports
@@ -5,6 +7,7 @@ import Hummingbird
 import LearningHub
 import Logging
 import NIOCore
+import NIOPosix
 import ServiceLifecycle
 
 /// The parts both sample nodes share: the LearningHub at `/learningHub`, `GET /health`, and the
@@ -79,7 +82,25 @@ enum LearningHubNode {
             configuration: ApplicationConfiguration(address: .hostname(options.host, port: options.port)),
             services: services,
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? options.port) },
+            eventLoopGroupProvider: .shared(eventLoopGroup),
             logger: options.logger)
+    }
+
+    /// The hub connections' event loops: one per CPU the process may run on (its affinity mask,
+    /// as `taskset` or a cpuset sets it), where NIO's shared group has one per CPU of the machine.
+    /// A node pinned to one core then runs one loop, not two taking turns on that core.
+    /// `NIO_SINGLETON_GROUP_LOOP_COUNT`, NIO's own setting for its shared group, still decides
+    /// when it is set.
+    static let eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup._makePerpetualGroup(
+        threadNamePrefix: "NIO-HUB-", numberOfThreads: eventLoopCount)
+
+    static var eventLoopCount: Int {
+        if let text = ProcessInfo.processInfo.environment["NIO_SINGLETON_GROUP_LOOP_COUNT"], let count = Int(text),
+            count > 0
+        {
+            return count
+        }
+        return Int(switchboard_allowed_cpus())
     }
 
     static func jsonResponse(_ status: HTTPResponse.Status, _ body: String) -> Response {

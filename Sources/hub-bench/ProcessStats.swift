@@ -1,3 +1,4 @@
+import CBrokerSupport
 import Foundation
 import NIOCore
 
@@ -9,18 +10,9 @@ func ownCPUSeconds() -> Double {
     return seconds(usage.ru_utime) + seconds(usage.ru_stime)
 }
 
-/// How many CPUs this process may run on: its affinity mask (`Cpus_allowed` in
-/// /proc/self/status), so `taskset` shows.
+/// How many CPUs this process may run on: its affinity mask, so `taskset` shows.
 func allowedCPUCount() -> Int {
-    guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else {
-        return System.coreCount
-    }
-    for line in text.split(separator: "\n") where line.hasPrefix("Cpus_allowed:") {
-        let mask = line.dropFirst("Cpus_allowed:".count).filter { $0 != "," && $0 != " " && $0 != "\t" }
-        let count = mask.reduce(0) { $0 + (Int(String($1), radix: 16)?.nonzeroBitCount ?? 0) }
-        return max(count, 1)
-    }
-    return System.coreCount
+    Int(switchboard_allowed_cpus())
 }
 
 /// A process hub-bench watches: a hub node (or the broker) given with --node-pid.

@@ -1,6 +1,8 @@
+import Foundation
 import HubTestSupport
 import Logging
 import Testing
+import TestSupport
 
 @testable import LearningHubNodes
 
@@ -131,6 +133,32 @@ struct NodeTests {
             #expect(unknown.headers["content-type"] == "application/json")
             await first.disconnect()
             await second.disconnect()
+        }
+    }
+
+    @Test(
+        "a node runs one hub event loop per CPU it may run on (taskset), or NIO_SINGLETON_GROUP_LOOP_COUNT of them",
+        .enabled(
+            if: BuiltExecutable.path("web-node") != nil
+                && FileManager.default.isExecutableFile(atPath: "/usr/bin/taskset"),
+            "needs the web-node executable and taskset"))
+    func eventLoopsFollowTheAffinityMask() async throws {
+        let node = try #require(BuiltExecutable.path("web-node"))
+        let arguments = [node, "--port", "0", "--host", "127.0.0.1", "--log-level", "error"]
+        for (launcher, expected) in [
+            (["/usr/bin/taskset", "-c", "0"], 1),
+            (["/usr/bin/env", "NIO_SINGLETON_GROUP_LOOP_COUNT=3"], 3),
+        ] {
+            let process = try RunningProcess.spawn(launcher[0], Array(launcher.dropFirst()) + arguments)
+            _ = try await process.waitForOutput(containing: "listening on http://", timeout: .seconds(60))
+            let tasks = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(process.pid)/task")
+            let loops = tasks.filter { task in
+                let name =
+                    (try? String(contentsOfFile: "/proc/\(process.pid)/task/\(task)/comm", encoding: .utf8)) ?? ""
+                return name.hasPrefix("NIO-HUB-")
+            }
+            _ = await process.terminate()
+            #expect(loops.count == expected, "\(launcher): \(loops.count) hub loops")
         }
     }
 

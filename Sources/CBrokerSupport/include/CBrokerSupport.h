@@ -8,6 +8,10 @@
 #include <x86intrin.h>
 #endif
 
+/// The CPUs this process may run on: its affinity mask (taskset, cpusets) on Linux, else the
+/// processors online. At least 1.
+int switchboard_allowed_cpus(void);
+
 /// Bytes the C allocator has handed out and not yet taken back (glibc's mallinfo2), or 0 where
 /// the platform cannot tell.
 size_t switchboard_heap_bytes_in_use(void);
