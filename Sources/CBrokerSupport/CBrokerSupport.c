@@ -67,7 +67,6 @@ int switchboard_spawn_close_from(posix_spawn_file_actions_t *actions, int lowest
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 int switchboard_poll_create(void) { return epoll_create1(EPOLL_CLOEXEC); }
 

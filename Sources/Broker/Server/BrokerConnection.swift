@@ -14,8 +14,8 @@ import RESP
 ///
 /// Bytes are read straight into a query buffer (one `read(2)` per ready event, as Redis reads);
 /// commands are parsed as argument slices of it, executed in order, and their replies collected in
-/// the session's output, which is sent with one `send(2)` per read batch. Output the socket does
-/// not take stays in the session's buffer until the socket is writable again.
+/// the session's output, which is sent with one `send(2)` right after that read. Output the socket
+/// does not take stays in the session's buffer until the socket is writable again.
 ///
 /// Its hot stored properties are `@exclusivity(unchecked)`: they are touched only on the broker's
 /// event loop, by synchronous code that never overlaps two accesses to one of them, and the

@@ -72,5 +72,4 @@ int switchboard_accept(int listener, void *address, uint32_t *address_length, in
 /// send(2) with MSG_NOSIGNAL: a peer that went away gives EPIPE, not SIGPIPE.
 long switchboard_send(int fd, const void *bytes, size_t count);
 
-
 #endif
