@@ -242,7 +242,8 @@ final class BrokerEventLoop: EventLoop, @unchecked Sendable {
                 guard self.lock.withLock({ self.state == .running }) else {
                     return promise.fail(EventLoopError.shutdown)
                 }
-                do { promise.succeed(try task()) } catch { promise.fail(error) }
+                // On the loop, where the promise lives: its value need not be Sendable.
+                do { promise.assumeIsolated().succeed(try task()) } catch { promise.fail(error) }
             }
             if inEventLoop { insert(timer) } else { execute { self.insert(timer) } }
         }
