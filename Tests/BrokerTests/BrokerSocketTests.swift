@@ -183,3 +183,106 @@ import TestSupport
         }
     }
 }
+
+/// When the broker's loop polls instead of sleeping: only after a window that was at least half
+/// work, only for `BusyPollPolicy.spin` after the last ready descriptor, and never with
+/// `busy-poll no`.
+@Suite struct BusyPollPolicyTests {
+    static let ms: UInt64 = 1_000_000
+    static let us: UInt64 = 1_000
+
+    @Test func aLoopBusyHalfTheWindowPollsForTheSpinAfterItsLastReadyDescriptor() {
+        var policy = BusyPollPolicy(enabled: true, now: 0)
+        // Not busy before a whole window was seen.
+        policy.turn(start: 0, end: 400 * Self.us, ready: true)
+        #expect(!policy.busy)
+        #expect(!policy.shouldPoll(now: 410 * Self.us))
+        // 400 + 200 µs of work in a window of 1 ms: busy from now on.
+        policy.turn(start: 800 * Self.us, end: Self.ms, ready: true)
+        #expect(policy.busy)
+        #expect(policy.shouldPoll(now: Self.ms))
+        #expect(policy.shouldPoll(now: Self.ms + BusyPollPolicy.spin - 1))
+        #expect(!policy.shouldPoll(now: Self.ms + BusyPollPolicy.spin))
+        // A turn with nothing ready does not extend the spin.
+        policy.turn(start: Self.ms + 10 * Self.us, end: Self.ms + 20 * Self.us, ready: false)
+        #expect(!policy.shouldPoll(now: Self.ms + BusyPollPolicy.spin + Self.us))
+    }
+
+    @Test func aLoopWorkingLessThanHalfTheWindowSleeps() {
+        var policy = BusyPollPolicy(enabled: true, now: 0)
+        policy.turn(start: 0, end: 498 * Self.us, ready: true)
+        policy.turn(start: 999 * Self.us, end: Self.ms, ready: true)
+        #expect(!policy.busy)
+        #expect(!policy.shouldPoll(now: Self.ms))
+        // Busy for a window, then a long sleep: the first turn after it ends the spinning.
+        policy.turn(start: Self.ms, end: 2 * Self.ms, ready: true)
+        #expect(policy.shouldPoll(now: 2 * Self.ms))
+        policy.turn(start: 50 * Self.ms, end: 50 * Self.ms + Self.us, ready: true)
+        #expect(!policy.busy)
+        #expect(!policy.shouldPoll(now: 50 * Self.ms + 2 * Self.us))
+    }
+
+    @Test func busyPollOffNeverPolls() {
+        var policy = BusyPollPolicy(enabled: false, now: 0)
+        policy.turn(start: 0, end: 2 * Self.ms, ready: true)
+        #expect(policy.busy)
+        #expect(!policy.shouldPoll(now: 2 * Self.ms))
+        policy.enabled = true
+        #expect(policy.shouldPoll(now: 2 * Self.ms))
+    }
+
+    /// Turns of 200 µs of work, one after another, on the loop; notes whether the loop saw
+    /// itself busy in any of them.
+    final class BusyChain: @unchecked Sendable {
+        // @unchecked: touched on the loop only.
+        let loop: BrokerEventLoop
+        let done: EventLoopPromise<Bool>
+        var left = 40
+        var busy = false
+
+        init(loop: BrokerEventLoop) {
+            self.loop = loop
+            done = loop.makePromise()
+        }
+
+        func step() {
+            busy = busy || loop.busyPoll.busy
+            left -= 1
+            guard left > 0 else { return done.succeed(busy) }
+            let until = DispatchTime.now().uptimeNanoseconds + 200_000
+            while DispatchTime.now().uptimeNanoseconds < until {}
+            loop.execute { self.step() }
+        }
+    }
+
+    /// The real loop measures its work: a chain of tasks that keeps it busy makes it busy.
+    @Test func theBrokerLoopSeesItselfBusyWhileItWorks() async throws {
+        let loop = try BrokerEventLoop()
+        let idle = try await loop.submit { loop.busyPoll.busy }.get()
+        #expect(!idle)
+        let chain = BusyChain(loop: loop)
+        loop.execute { chain.step() }
+        #expect(try await chain.done.futureResult.get())
+        try await loop.shutdownGracefully()
+    }
+
+    @Test func configSetBusyPollReachesTheLoop() async throws {
+        try await TestBroker.with { broker in
+            let client = try await RESPTestConnection.connect(port: broker.port)
+            #expect(
+                try await client.call(["CONFIG", "GET", "busy-poll"]).description
+                    == "*2\\r\\n$9\\r\\nbusy-poll\\r\\n$3\\r\\nyes\\r\\n")
+            #expect(try await broker.server.loopBusyPollEnabled == true)
+            #expect(try await client.call(["CONFIG", "SET", "busy-poll", "no"]).description == "+OK\\r\\n")
+            #expect(
+                try await client.call(["CONFIG", "GET", "busy-poll"]).description
+                    == "*2\\r\\n$9\\r\\nbusy-poll\\r\\n$2\\r\\nno\\r\\n")
+            #expect(try await broker.server.loopBusyPollEnabled == false)
+            await client.close()
+        }
+        let enabled = try await TestBroker.with({ $0.busyPoll = false }) { broker in
+            try await broker.server.loopBusyPollEnabled
+        }
+        #expect(!enabled)
+    }
+}

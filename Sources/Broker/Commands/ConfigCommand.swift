@@ -103,6 +103,7 @@ extension BrokerCore {
         let passwordChanged = updated.requirePass != configuration.requirePass
         configuration = updated
         refreshAccessClock()
+        applyBusyPoll()
         if passwordChanged {
             logger.notice("The default user's password changed")
         }

@@ -90,6 +90,7 @@ public struct ConfigParameter: Sendable {
         integer("lfu-log-factor", \.lfuLogFactor, 0...Int(Int32.max)),
         integer("lfu-decay-time", \.lfuDecayTime, 0...Int(Int32.max)),
         integer("io-threads", \.ioThreads, 1...128, mutable: false),
+        boolean("busy-poll", \.busyPoll),
         boolean("daemonize", \.daemonize, mutable: false),
         string("pidfile", \.pidFile, mutable: false),
         integer("slowlog-log-slower-than", \.slowlogLogSlowerThan, -1...Int.max),

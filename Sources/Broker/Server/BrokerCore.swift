@@ -62,6 +62,18 @@ final class BrokerCore {
         var generator = SystemRandomNumberGenerator()
         self.runID = (0..<40).map { _ in String(UInt8.random(in: 0..<16, using: &generator), radix: 16) }.joined()
         refreshAccessClock()
+        applyBusyPoll()
+    }
+
+    /// Hands `busy-poll` to the broker's own event loop (tests may run the core on another kind).
+    func applyBusyPoll() {
+        guard let loop = eventLoop as? BrokerEventLoop else { return }
+        let enabled = configuration.busyPoll
+        if loop.inEventLoop {
+            loop.busyPoll.enabled = enabled
+        } else {
+            loop.execute { loop.busyPoll.enabled = enabled }
+        }
     }
 
     /// Wall-clock seconds.

@@ -28,6 +28,9 @@ protocol BrokerPollable: AnyObject {
 ///
 /// Tasks submitted from the loop itself run after the current batch of ready descriptors, which
 /// is when the broker flushes the pushes a batch produced.
+///
+/// A loop that has been at least half busy polls again for a moment instead of sleeping, which
+/// spares its clients the cost of waking it (``BusyPollPolicy``; `busy-poll no` turns it off).
 final class BrokerEventLoop: EventLoop, @unchecked Sendable {
     // @unchecked: the fields below `lock` are touched only on the loop's thread; `remote*` and
     // `state` only under `lock`; the rest is immutable after `init`.
@@ -44,6 +47,8 @@ final class BrokerEventLoop: EventLoop, @unchecked Sendable {
     @exclusivity(unchecked) private var localTasks: [() -> Void] = []
     @exclusivity(unchecked) private var timers: [Timer] = []
     @exclusivity(unchecked) private var handlers: [BrokerPollable?] = []
+    /// Whether to poll instead of sleeping (see ``BusyPollPolicy``); set on the loop only.
+    @exclusivity(unchecked) var busyPoll = BusyPollPolicy(enabled: true, now: DispatchTime.now().uptimeNanoseconds)
     private let readyFDs: UnsafeMutablePointer<Int32>
     private let readyEvents: UnsafeMutablePointer<UInt32>
     private static let batch = 512
@@ -130,12 +135,22 @@ final class BrokerEventLoop: EventLoop, @unchecked Sendable {
     // MARK: The loop
 
     private func run() {
+        var polledEmpty = false
         while true {
-            let count = switchboard_poll_wait(poller, readyFDs, readyEvents, Int32(Self.batch), nextTimeout())
+            var timeout = nextTimeout()
+            if timeout != 0 && busyPoll.busy && busyPoll.shouldPoll(now: DispatchTime.now().uptimeNanoseconds) {
+                // Busy: poll again instead of sleeping, letting other threads of this CPU run
+                // between empty polls.
+                if polledEmpty { sched_yield() }
+                timeout = 0
+            }
+            let count = switchboard_poll_wait(poller, readyFDs, readyEvents, Int32(Self.batch), timeout)
             if count < 0 && errno != EINTR {
                 // Only a broken epoll descriptor fails here; nothing could be served any more.
                 fatalError("epoll_wait failed: errno \(errno)")
             }
+            let start = DispatchTime.now().uptimeNanoseconds
+            polledEmpty = count <= 0
             var index = 0
             while index < Int(count) {
                 let fd = readyFDs[index]
@@ -149,6 +164,7 @@ final class BrokerEventLoop: EventLoop, @unchecked Sendable {
             }
             runTimers()
             if runTasks() { break }
+            busyPoll.turn(start: start, end: DispatchTime.now().uptimeNanoseconds, ready: count > 0)
         }
         // Stopping: run what was queued, and fail the timers that will never fire.
         while true {

@@ -68,6 +68,11 @@ public final class BrokerServer: Service, @unchecked Sendable {
         get async throws { try await eventLoop.submit { self.core.boundPort }.get() }
     }
 
+    /// Whether the loop may busy-poll now (`busy-poll`), read on the loop.
+    var loopBusyPollEnabled: Bool {
+        get async throws { try await eventLoop.submit { self.eventLoop.busyPoll.enabled }.get() }
+    }
+
     private func bindAll() throws -> Int {
         var addresses = configuration.bind
         if addresses.isEmpty { addresses = ["*"] }
