@@ -69,12 +69,14 @@ def stop(procs):
             p.wait()
 
 
-def start_backplane(kind, bin_dir, work, prefix=(), preexec_fn=None, binary="broker"):
-    """The bundled `broker` (`binary` in `bin_dir`) or Debian's `redis-server` (no persistence) on a
-    free loopback port: (process, port). `prefix` goes before the command (`taskset -c 0`, say)."""
+def start_backplane(kind, bin_dir, work, prefix=(), preexec_fn=None, binary="broker", broker_args=()):
+    """The bundled `broker` (`binary` in `bin_dir`, with `broker_args` added) or Debian's
+    `redis-server` (no persistence) on a free loopback port: (process, port). `prefix` goes before
+    the command (`taskset -c 0`, say)."""
     port = free_port()
     if kind == "broker":
         argv = [os.path.join(bin_dir, binary), "--port", str(port), "--bind", "127.0.0.1", "--loglevel", "warning"]
+        argv += list(broker_args)
     else:
         argv = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
                 "--dir", work, "--loglevel", "warning"]
