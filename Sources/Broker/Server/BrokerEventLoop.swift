@@ -138,7 +138,7 @@ final class BrokerEventLoop: EventLoop, @unchecked Sendable {
         var polledEmpty = false
         while true {
             var timeout = nextTimeout()
-            if timeout != 0 && busyPoll.busy && busyPoll.shouldPoll(now: DispatchTime.now().uptimeNanoseconds) {
+            if timeout != 0 && busyPoll.shouldPoll(now: DispatchTime.now().uptimeNanoseconds) {
                 // Busy: poll again instead of sleeping, letting other threads of this CPU run
                 // between empty polls.
                 if polledEmpty { sched_yield() }

@@ -30,9 +30,10 @@ struct BusyPollPolicy {
         windowStart = now
     }
 
-    /// Whether the loop, about to wait, should poll without sleeping.
-    func shouldPoll(now: UInt64) -> Bool {
-        enabled && busy && now < pollUntil
+    /// Whether the loop, about to wait, should poll without sleeping; `now` is read only when the
+    /// last window was busy.
+    func shouldPoll(now: @autoclosure () -> UInt64) -> Bool {
+        enabled && busy && now() < pollUntil
     }
 
     /// Records one turn of the loop: it worked from `start` to `end` (handling ready descriptors,
