@@ -185,8 +185,8 @@ import TestSupport
 }
 
 /// When the broker's loop polls instead of sleeping: only after a window that was at least half
-/// work, only for `BusyPollPolicy.spin` after the last ready descriptor, and never with
-/// `busy-poll no`.
+/// work, until a window less than a quarter work, only for `BusyPollPolicy.spin` after the last
+/// ready descriptor, and never with `busy-poll no`.
 @Suite struct BusyPollPolicyTests {
     static let ms: UInt64 = 1_000_000
     static let us: UInt64 = 1_000
@@ -220,6 +220,28 @@ import TestSupport
         policy.turn(start: 50 * Self.ms, end: 50 * Self.ms + Self.us, ready: true)
         #expect(!policy.busy)
         #expect(!policy.shouldPoll(now: 50 * Self.ms + 2 * Self.us))
+    }
+
+    @Test func aBusyLoopKeepsPollingUntilAWindowIsLessThanAQuarterWork() {
+        var policy = BusyPollPolicy(enabled: true, now: 0)
+        policy.turn(start: 0, end: Self.ms, ready: true)
+        #expect(policy.busy)
+        // 300 µs of work in the next window: below a half, not below a quarter; still busy.
+        policy.turn(start: 1700 * Self.us, end: 2 * Self.ms, ready: true)
+        #expect(policy.busy)
+        #expect(policy.shouldPoll(now: 2 * Self.ms + Self.us))
+        // Exactly a quarter: still busy.
+        policy.turn(start: 2750 * Self.us, end: 3 * Self.ms, ready: true)
+        #expect(policy.busy)
+        // 240 µs: below a quarter, so the loop sleeps again.
+        policy.turn(start: 3760 * Self.us, end: 4 * Self.ms, ready: true)
+        #expect(!policy.busy)
+        #expect(!policy.shouldPoll(now: 4 * Self.ms + Self.us))
+        // And a loop that is not busy needs half a window again, not a quarter.
+        policy.turn(start: 4600 * Self.us, end: 5 * Self.ms, ready: true)
+        #expect(!policy.busy)
+        policy.turn(start: 5500 * Self.us, end: 6 * Self.ms, ready: true)
+        #expect(policy.busy)
     }
 
     @Test func busyPollOffNeverPolls() {

@@ -3,11 +3,13 @@
 /// A client that sends to a sleeping loop pays for waking it: in the kernel's receive path, on the
 /// client's own CPU (with loopback clients, about a tenth of `redis-benchmark`'s CPU per request
 /// here, most of it in the inter-processor interrupt of a virtual machine). A loop that is busy
-/// anyway loses little by not sleeping between bursts, so while the loop worked at least half of
-/// the last ``window``, it keeps polling for ``spin`` after each batch of ready descriptors and
-/// gives way to any other thread of its CPU (`sched_yield`) between polls. A lightly loaded loop
-/// sleeps as before, so an idle or quiet broker costs nothing; Redis's I/O threads spin on the
-/// same condition (enough pending work) and are parked without it.
+/// anyway loses little by not sleeping between bursts, so once the loop worked at least half of a
+/// ``window``, it keeps polling for ``spin`` after each batch of ready descriptors and gives way to
+/// any other thread of its CPU (`sched_yield`) between polls, until a window is less than a
+/// quarter work (a polling loop's clients send faster, a sleeping one's slower, so a single line
+/// would have a loop near it flip between the two). A lightly loaded loop sleeps as before, so an
+/// idle or quiet broker costs nothing; Redis's I/O threads spin on the same condition (enough
+/// pending work) and are parked without it.
 ///
 /// Pure bookkeeping over the times the loop reports (nanoseconds of a monotonic clock), so it can
 /// be tested without a clock.
@@ -19,7 +21,8 @@ struct BusyPollPolicy {
 
     /// Whether busy polling is allowed at all (`busy-poll`).
     var enabled: Bool
-    /// Whether the last full window was at least half work.
+    /// Whether the loop polls while it waits: set by a full window at least half work, cleared by
+    /// one less than a quarter work.
     private(set) var busy = false
     private var windowStart: UInt64
     private var worked: UInt64 = 0
@@ -43,7 +46,7 @@ struct BusyPollPolicy {
         if ready { pollUntil = end &+ Self.spin }
         let span = end &- windowStart
         if span >= Self.window {
-            busy = worked &* 2 >= span
+            busy = busy ? worked &* 4 >= span : worked &* 2 >= span
             windowStart = end
             worked = 0
         }
