@@ -164,7 +164,8 @@ final class BrokerCore {
         pendingFlush.append(session)
         if !flushScheduled {
             flushScheduled = true
-            eventLoop.execute { self.flushPending() }
+            // The core lives on its loop, so the task may hold it (it is not Sendable).
+            eventLoop.assumeIsolatedUnsafeUnchecked().execute { self.flushPending() }
         }
     }
 
@@ -294,7 +295,9 @@ final class BrokerCore {
         if all { pauseAll = true }
         pauseTimer?.cancel()
         let delay = min(max(0, pauseEnd - Self.now()), 1e9)  // TimeAmount holds ~292 years
-        pauseTimer = eventLoop.scheduleTask(in: .nanoseconds(Int64(delay * 1e9))) { self.unpause() }
+        pauseTimer = eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(in: .nanoseconds(Int64(delay * 1e9))) {
+            self.unpause()
+        }
     }
 
     func unpause() {
@@ -313,8 +316,9 @@ final class BrokerCore {
         let interval = TimeAmount.milliseconds(Int64(1000 / max(1, min(configuration.hz, 500))))
         // A strong capture, broken by `stopCron` (or the loop's shutdown): a weak reference would
         // give the core a side table, and every retain and release of it would take the slow path.
+        let core = NIOLoopBound(self, eventLoop: eventLoop)
         cron = eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in
-            self.cronTick()
+            core.value.cronTick()
         }
     }
 
