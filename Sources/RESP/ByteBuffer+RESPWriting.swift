@@ -123,7 +123,20 @@ extension ByteBuffer {
     /// `+OK\r\n`.
     @inlinable
     public mutating func writeRESPOK() {
-        writeStaticString("+OK\r\n")
+        writeRESPStatic("+OK\r\n")
+    }
+
+    /// Fixed bytes in one write: ByteBuffer's `writeStaticString` and `writeBytes` each check the
+    /// storage's uniqueness and capacity and take its pointer through several dynamically checked
+    /// accesses, which cost more than the copy.
+    @inlinable
+    mutating func writeRESPStatic(_ text: StaticString) {
+        text.withUTF8Buffer { utf8 in
+            writeWithUnsafeMutableBytes(minimumWritableBytes: utf8.count) { raw in
+                raw.copyMemory(from: UnsafeRawBufferPointer(utf8))
+                return utf8.count
+            }
+        }
     }
 
     /// `-message\r\n`: CR and LF inside become spaces, as Redis's `addReplyError` does.
@@ -185,13 +198,13 @@ extension ByteBuffer {
     /// A null: `$-1\r\n` in RESP2, `_\r\n` in RESP3.
     @inlinable
     public mutating func writeRESPNull(_ version: RESPVersion) {
-        if version == .resp3 { writeStaticString("_\r\n") } else { writeStaticString("$-1\r\n") }
+        if version == .resp3 { writeRESPStatic("_\r\n") } else { writeRESPStatic("$-1\r\n") }
     }
 
     /// A null aggregate: `*-1\r\n` in RESP2, `_\r\n` in RESP3.
     @inlinable
     public mutating func writeRESPNullArray(_ version: RESPVersion) {
-        if version == .resp3 { writeStaticString("_\r\n") } else { writeStaticString("*-1\r\n") }
+        if version == .resp3 { writeRESPStatic("_\r\n") } else { writeRESPStatic("*-1\r\n") }
     }
 
     /// `*n\r\n`.
@@ -226,9 +239,9 @@ extension ByteBuffer {
     @inlinable
     public mutating func writeRESPBoolean(_ value: Bool, _ version: RESPVersion) {
         if version == .resp3 {
-            writeStaticString(value ? "#t\r\n" : "#f\r\n")
+            writeRESPStatic(value ? "#t\r\n" : "#f\r\n")
         } else {
-            writeStaticString(value ? ":1\r\n" : ":0\r\n")
+            writeRESPStatic(value ? ":1\r\n" : ":0\r\n")
         }
     }
 

@@ -48,7 +48,7 @@ final class ClientSession {
     /// Whether the socket took all output so far; false from a send it did not take in full until
     /// it reports itself writable again.
     @exclusivity(unchecked) var isWritable = true
-    var softLimitReachedAt: Double? = nil
+    @exclusivity(unchecked) var softLimitReachedAt: Double? = nil
     /// Set while a `CLIENT PAUSE` holds this client's commands back.
     var isWaitingForUnpause = false
 

@@ -219,7 +219,12 @@ final class BrokerCore {
     func push(_ bytes: UnsafeRawBufferPointer, to session: ClientSession) {
         guard !session.isClosed else { return }
         let start = session.output.writerIndex
-        session.output.writeBytes(bytes)
+        // One pointer into the output buffer for the copy (writeBytes takes the buffer's storage
+        // pointer more than once, each a dynamic exclusivity check inside SwiftNIO).
+        session.output.writeWithUnsafeMutableBytes(minimumWritableBytes: bytes.count) { target in
+            target.copyMemory(from: bytes)
+            return bytes.count
+        }
         notePush(session, from: start)
         if checkOutputLimit(session) { scheduleFlush(session) }
     }
@@ -248,7 +253,7 @@ final class BrokerCore {
             } else {
                 session.softLimitReachedAt = now
             }
-        } else if used < limit.soft {
+        } else if used < limit.soft && session.softLimitReachedAt != nil {
             session.softLimitReachedAt = nil
         }
         guard exceeded else { return true }
