@@ -59,8 +59,9 @@ public struct BrokerConfiguration: Sendable, Equatable {
     public var lfuDecayTime: Int = 1
     /// I/O threads (accepted for compatibility; the broker runs Redis's single-loop model).
     public var ioThreads: Int = 1
-    /// Whether the event loop, while at least half busy, polls its sockets instead of sleeping
-    /// between bursts (`busy-poll`; the broker's own option, see `BusyPollPolicy`).
+    /// Whether the event loop, once at least half busy (until under a quarter), polls its sockets
+    /// instead of sleeping between bursts (`busy-poll`; the broker's own option, see
+    /// `BusyPollPolicy`).
     public var busyPoll: Bool = true
     /// Whether to run in the background (accepted, must be `no`).
     public var daemonize: Bool = false

@@ -65,7 +65,7 @@ final class BrokerCore {
         applyBusyPoll()
     }
 
-    /// Hands `busy-poll` to the broker's own event loop (tests may run the core on another kind).
+    /// Hands `busy-poll` to the broker's event loop (a loop of another kind has no such setting).
     func applyBusyPoll() {
         guard let loop = eventLoop as? BrokerEventLoop else { return }
         let enabled = configuration.busyPoll

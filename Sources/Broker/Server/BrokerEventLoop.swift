@@ -29,8 +29,9 @@ protocol BrokerPollable: AnyObject {
 /// Tasks submitted from the loop itself run after the current batch of ready descriptors, which
 /// is when the broker flushes the pushes a batch produced.
 ///
-/// A loop that has been at least half busy polls again for a moment instead of sleeping, which
-/// spares its clients the cost of waking it (``BusyPollPolicy``; `busy-poll no` turns it off).
+/// A busy loop (one that worked at least half of a window, until a window is less than a quarter
+/// work) polls again for a moment instead of sleeping, which spares its clients the cost of waking
+/// it (``BusyPollPolicy``; `busy-poll no` turns it off).
 final class BrokerEventLoop: EventLoop, @unchecked Sendable {
     // @unchecked: the fields below `lock` are touched only on the loop's thread; `remote*` and
     // `state` only under `lock`; the rest is immutable after `init`.

@@ -33,8 +33,8 @@ struct BusyPollPolicy {
         windowStart = now
     }
 
-    /// Whether the loop, about to wait, should poll without sleeping; `now` is read only when the
-    /// last window was busy.
+    /// Whether the loop, about to wait, should poll without sleeping; `now` is read only while the
+    /// loop is busy.
     func shouldPoll(now: @autoclosure () -> UInt64) -> Bool {
         enabled && busy && now() < pollUntil
     }
