@@ -131,7 +131,7 @@ extension ByteBuffer {
     /// accesses, which cost more than the copy.
     @inlinable
     mutating func writeRESPStatic(_ text: StaticString) {
-        text.withUTF8Buffer { utf8 in
+        _ = text.withUTF8Buffer { utf8 in
             writeWithUnsafeMutableBytes(minimumWritableBytes: utf8.count) { raw in
                 raw.copyMemory(from: UnsafeRawBufferPointer(utf8))
                 return utf8.count
