@@ -123,20 +123,24 @@ extension ByteBuffer {
     /// `+OK\r\n`.
     @inlinable
     public mutating func writeRESPOK() {
-        writeRESPStatic("+OK\r\n")
+        writeRESPSimpleString("OK")
     }
 
-    /// Fixed bytes in one write: ByteBuffer's `writeStaticString` and `writeBytes` each check the
-    /// storage's uniqueness and capacity and take its pointer through several dynamically checked
-    /// accesses, which cost more than the copy.
+    /// Already-encoded bytes (a pushed message, say) in one write: ByteBuffer's `writeBytes` and
+    /// `writeStaticString` each check the storage's uniqueness and capacity and take its pointer
+    /// through several dynamically checked accesses, which cost more than a short copy.
+    @inlinable
+    public mutating func writeRESPRaw(_ bytes: UnsafeRawBufferPointer) {
+        writeWithUnsafeMutableBytes(minimumWritableBytes: bytes.count) { raw in
+            raw.copyMemory(from: bytes)
+            return bytes.count
+        }
+    }
+
+    /// Fixed bytes in one write (``writeRESPRaw(_:)``).
     @inlinable
     mutating func writeRESPStatic(_ text: StaticString) {
-        _ = text.withUTF8Buffer { utf8 in
-            writeWithUnsafeMutableBytes(minimumWritableBytes: utf8.count) { raw in
-                raw.copyMemory(from: UnsafeRawBufferPointer(utf8))
-                return utf8.count
-            }
-        }
+        text.withUTF8Buffer { writeRESPRaw(UnsafeRawBufferPointer($0)) }
     }
 
     /// `-message\r\n`: CR and LF inside become spaces, as Redis's `addReplyError` does.

@@ -103,7 +103,7 @@ extension BrokerCore {
         let passwordChanged = updated.requirePass != configuration.requirePass
         configuration = updated
         refreshAccessClock()
-        applyBusyPoll()
+        eventLoop.busyPoll.enabled = configuration.busyPoll
         if passwordChanged {
             logger.notice("The default user's password changed")
         }

@@ -22,7 +22,7 @@ import RESP
 /// event loop, by synchronous code that never overlaps two accesses to one of them, and the
 /// runtime exclusivity checks cost about 7% of a pipelined `GET` (perf, docs/benchmarks.md).
 final class BrokerCore {
-    let eventLoop: EventLoop
+    let eventLoop: BrokerEventLoop
     let logger: Logger
     @exclusivity(unchecked) var configuration: BrokerConfiguration
     @exclusivity(unchecked) var databases: [Keyspace]
@@ -51,7 +51,7 @@ final class BrokerCore {
     private var pauseTimer: Scheduled<Void>?
     private var paused: [ClientSession: () -> Void] = [:]
 
-    init(eventLoop: EventLoop, configuration: BrokerConfiguration, logger: Logger) {
+    init(eventLoop: BrokerEventLoop, configuration: BrokerConfiguration, logger: Logger) {
         self.eventLoop = eventLoop
         self.configuration = configuration
         self.logger = logger
@@ -62,18 +62,6 @@ final class BrokerCore {
         var generator = SystemRandomNumberGenerator()
         self.runID = (0..<40).map { _ in String(UInt8.random(in: 0..<16, using: &generator), radix: 16) }.joined()
         refreshAccessClock()
-        applyBusyPoll()
-    }
-
-    /// Hands `busy-poll` to the broker's event loop (a loop of another kind has no such setting).
-    func applyBusyPoll() {
-        guard let loop = eventLoop as? BrokerEventLoop else { return }
-        let enabled = configuration.busyPoll
-        if loop.inEventLoop {
-            loop.busyPoll.enabled = enabled
-        } else {
-            loop.execute { loop.busyPoll.enabled = enabled }
-        }
     }
 
     /// Wall-clock seconds.
@@ -219,12 +207,7 @@ final class BrokerCore {
     func push(_ bytes: UnsafeRawBufferPointer, to session: ClientSession) {
         guard !session.isClosed else { return }
         let start = session.output.writerIndex
-        // One pointer into the output buffer for the copy (writeBytes takes the buffer's storage
-        // pointer more than once, each a dynamic exclusivity check inside SwiftNIO).
-        session.output.writeWithUnsafeMutableBytes(minimumWritableBytes: bytes.count) { target in
-            target.copyMemory(from: bytes)
-            return bytes.count
-        }
+        session.output.writeRESPRaw(bytes)
         notePush(session, from: start)
         if checkOutputLimit(session) { scheduleFlush(session) }
     }

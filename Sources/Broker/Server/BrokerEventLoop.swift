@@ -49,7 +49,7 @@ final class BrokerEventLoop: EventLoop, @unchecked Sendable {
     @exclusivity(unchecked) private var timers: [Timer] = []
     @exclusivity(unchecked) private var handlers: [BrokerPollable?] = []
     /// Whether to poll instead of sleeping (see ``BusyPollPolicy``); set on the loop only.
-    @exclusivity(unchecked) var busyPoll = BusyPollPolicy(enabled: true, now: DispatchTime.now().uptimeNanoseconds)
+    @exclusivity(unchecked) var busyPoll: BusyPollPolicy
     private let readyFDs: UnsafeMutablePointer<Int32>
     private let readyEvents: UnsafeMutablePointer<UInt32>
     private static let batch = 512
@@ -64,7 +64,9 @@ final class BrokerEventLoop: EventLoop, @unchecked Sendable {
     }
 
     /// Starts the loop's thread.
-    init() throws {
+    /// `busyPoll`: whether the loop may busy-poll (`busy-poll`); `CONFIG SET` changes it later.
+    init(busyPoll: Bool = true) throws {
+        self.busyPoll = BusyPollPolicy(enabled: busyPoll, now: DispatchTime.now().uptimeNanoseconds)
         poller = switchboard_poll_create()
         guard poller >= 0 else { throw IOError(errnoCode: errno, reason: "epoll_create1") }
         wakeFD = switchboard_wake_create()

@@ -39,7 +39,7 @@ public final class BrokerServer: Service, @unchecked Sendable {
         self.configuration = configuration
         self.logger = logger
         // Only a process out of descriptors or threads cannot make one; nothing could be served.
-        do { self.eventLoop = try BrokerEventLoop() } catch {
+        do { self.eventLoop = try BrokerEventLoop(busyPoll: configuration.busyPoll) } catch {
             fatalError("Cannot start the broker's event loop: \(error)")
         }
         self.core = BrokerCore(eventLoop: eventLoop, configuration: configuration, logger: logger)
