@@ -116,6 +116,15 @@ public final class TestWebSocketClient: Sendable {
         }
     }
 
+    /// The client's own port.
+    public var localPort: Int? { channel.localAddress?.port }
+
+    /// Stops or resumes reading the socket: while stopped, what the server sends waits in the
+    /// kernel's buffers and then in the server's, as with a client that has stalled.
+    public func setReading(_ reading: Bool) async throws {
+        try await channel.setOption(ChannelOptions.autoRead, value: reading)
+    }
+
     /// Closes the TCP connection without a close frame.
     public func disconnect() async {
         try? await channel.close()

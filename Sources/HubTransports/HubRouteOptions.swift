@@ -21,9 +21,11 @@ public struct HubRouteOptions: Sendable {
     /// over-size hub message reaches the hub and gets its Close message first).
     public var maximumWebSocketFrameSize: Int? = nil
     /// What drives a WebSocket connection's data once upgraded: an NIO channel handler writing
-    /// frames built once (the default), or Hummingbird's async WebSocket writer (kept to compare
-    /// the two with `hub-bench`; see `docs/benchmarks.md`).
-    public var webSocketDataPath: HubWebSocketDataPath = .channelHandler
+    /// frames built once and sending them straight to the socket while nothing is queued (the
+    /// default), the same handler sending everything through NIO's channel, or Hummingbird's
+    /// async WebSocket writer (the last two kept to compare with `hub-bench`; see
+    /// `docs/benchmarks.md`).
+    public var webSocketDataPath: HubWebSocketDataPath = .direct
 
     /// How long a long poll waits for data before it returns empty (200) and the client polls
     /// again (ASP.NET Core's `LongPolling.PollTimeout`, 90 s).
@@ -51,12 +53,17 @@ public enum HubWebSocketDataPath: String, Sendable, CaseIterable, CustomStringCo
     /// frames (header and payload built once per fan-out) past NIO's frame encoder, with one
     /// flush per batch.
     case channelHandler = "handler"
+    /// The channel handler, sending each flush with one `write(2)` on the socket while the
+    /// channel has nothing of the connection's queued (SwiftNIO's pipeline and pending-writes
+    /// queue cost as much CPU per message as the kernel's send); whatever the kernel does not take
+    /// at once goes through the channel, which queues it, reports errors and closes.
+    case direct = "direct"
     /// Hummingbird's async WebSocket path (`WSCore`'s handler and `WebSocketOutboundWriter` over
     /// an `NIOAsyncChannel<WebSocketFrame, WebSocketFrame>`, as `HummingbirdWebSocket` runs it):
     /// one task per connection writes each message as a `WebSocketFrame`, and an inbound loop
     /// feeds the hub session.
     case asyncWriter = "async"
 
-    /// The command-line spelling: `handler` or `async`.
+    /// The command-line spelling: `direct`, `handler` or `async`.
     public var description: String { rawValue }
 }

@@ -18,7 +18,7 @@ public struct LearningHubNodeOptions: Sendable {
     public var hubOptions = HubOptions()
     /// What drives the hub's WebSocket data: the NIO channel handler (default) or Hummingbird's
     /// async writer (`--websocket-path handler|async`).
-    public var webSocketDataPath: HubWebSocketDataPath = .channelHandler
+    public var webSocketDataPath: HubWebSocketDataPath = .direct
     /// How the hub is served over HTTP: its transports and their timeouts. `web-node` sets the
     /// book's node 1 (WebSockets and long polling, no Server-Sent Events; 10 s polls, a 3 s
     /// WebSocket close timeout); `api-node` keeps ASP.NET Core's defaults, as node 2 does.

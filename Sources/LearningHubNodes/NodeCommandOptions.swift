@@ -49,9 +49,9 @@ public struct NodeCommandOptions: ParsableArguments {
     @Option(
         name: .customLong("websocket-path"),
         help:
-            "What drives hub WebSocket data: 'handler' (an NIO channel handler, the default) or 'async' (Hummingbird's async WebSocket writer)."
+            "What drives hub WebSocket data: 'direct' (an NIO channel handler that writes straight to the socket while nothing is queued, the default), 'handler' (the same handler, every write through NIO's channel) or 'async' (Hummingbird's async WebSocket writer)."
     )
-    public var webSocketPath: HubWebSocketDataPath = .channelHandler
+    public var webSocketPath: HubWebSocketDataPath = .direct
 
     @Option(
         name: .customLong("cors-origin"),
@@ -120,5 +120,5 @@ public struct NodeCommandOptions: ParsableArguments {
     }
 }
 
-/// `--websocket-path handler|async`.
+/// `--websocket-path direct|handler|async`.
 extension HubWebSocketDataPath: ExpressibleByArgument {}

@@ -32,6 +32,8 @@ final class WebSocketHubHandler: ChannelDuplexHandler, HubTransport, @unchecked 
         let user: HubUser
         let request: HubConnectionRequest
         let closeTimeout: TimeAmount
+        /// Whether writes may take the short way to the socket (``DirectSocketWriter``).
+        var directWrites = true
         /// Called once when the server is asked to quiesce (graceful shutdown).
         let onQuiesce: @Sendable () -> Void
     }
@@ -46,6 +48,15 @@ final class WebSocketHubHandler: ChannelDuplexHandler, HubTransport, @unchecked 
     private var readingPaused = false
     private var pendingRead = false
     private var closeTimer: Scheduled<Void>?
+    /// The short way to the socket (see ``DirectSocketWriter``), once the client has sent data.
+    private var direct: DirectSocketWriter?
+    /// Bytes written for the direct path and not flushed yet.
+    private var held: ByteBuffer?
+    /// Writes handed to the channel and not completed: while there are any, the direct path is
+    /// closed, so nothing overtakes them.
+    private var channelOwed = 0
+    private var channelUnflushed = false
+    private var directTried = false
 
     init(eventLoop: any EventLoop, connection: Connection, logger: Logger) {
         self.eventLoop = eventLoop
@@ -64,11 +75,50 @@ final class WebSocketHubHandler: ChannelDuplexHandler, HubTransport, @unchecked 
     private var writable = true
 
     func write(_ bytes: ByteBuffer) {
-        guard state == .open, let rawContext else { return }
-        rawContext.write(NIOAny(bytes), promise: nil)
+        guard state == .open else { return }
+        if direct != nil && channelOwed == 0 {
+            if var held = held.take() {
+                held.writeImmutableBuffer(bytes)
+                self.held = held
+            } else {
+                held = bytes
+            }
+            return
+        }
+        writeToChannel(bytes)
     }
 
     func flush() {
+        if var held = held.take() {
+            if let sent = direct?.send(held) {
+                if sent == held.readableBytes {
+                    if channelUnflushed { flushChannel() }
+                    return
+                }
+                held.moveReaderIndex(forwardBy: sent)
+            }
+            writeToChannel(held)
+        }
+        flushChannel()
+    }
+
+    /// Hands bytes to the channel, after any the direct path still holds.
+    private func writeToChannel(_ bytes: ByteBuffer) {
+        guard let rawContext else { return }
+        if let held = held.take() { writeToChannel(held) }
+        channelUnflushed = true
+        guard direct != nil else {
+            rawContext.write(NIOAny(bytes), promise: nil)
+            return
+        }
+        channelOwed += 1
+        let promise = eventLoop.makePromise(of: Void.self)
+        promise.futureResult.whenComplete { _ in self.channelOwed -= 1 }
+        rawContext.write(NIOAny(bytes), promise: promise)
+    }
+
+    private func flushChannel() {
+        channelUnflushed = false
         rawContext?.flush()
     }
 
@@ -81,9 +131,10 @@ final class WebSocketHubHandler: ChannelDuplexHandler, HubTransport, @unchecked 
     }
 
     func close(normal: Bool) {
-        guard state == .open, let rawContext else { return }
+        guard state == .open, rawContext != nil else { return }
         state = .closing
-        rawContext.writeAndFlush(NIOAny(WebSocketWire.closeFrame(code: normal ? 1000 : 1011)), promise: nil)
+        writeToChannel(WebSocketWire.closeFrame(code: normal ? 1000 : 1011))
+        flushChannel()
         // Keep reading so the client's close frame (and anything before it) is consumed; closing
         // with unread input would reset the connection and could lose our last frames.
         resumeReading()
@@ -115,20 +166,26 @@ final class WebSocketHubHandler: ChannelDuplexHandler, HubTransport, @unchecked 
         switch frame.opcode {
         case .text, .binary, .continuation:
             guard state == .open, let session else { return }
+            if !directTried {
+                // The client speaks only after it has read the upgrade response, so nothing the
+                // channel was given before is still queued in it.
+                directTried = true
+                if connection.directWrites { direct = DirectSocketWriter(channel: context.channel) }
+            }
             var payload = frame.unmaskedData
             session.receive(&payload)
         case .ping:
-            guard state == .open, let rawContext else { return }
-            rawContext.writeAndFlush(
-                NIOAny(WebSocketWire.frame(opcode: WebSocketWire.pongOpcode, payload: frame.unmaskedData)),
-                promise: nil)
+            guard state == .open else { return }
+            writeToChannel(WebSocketWire.frame(opcode: WebSocketWire.pongOpcode, payload: frame.unmaskedData))
+            flushChannel()
         case .connectionClose:
             if state == .open {
                 // Echo the client's status code, as RFC 6455 §5.5.1 asks.
                 var payload = frame.unmaskedData
                 let code = payload.readInteger(as: UInt16.self) ?? 1000
                 state = .closing
-                rawContext?.writeAndFlush(NIOAny(WebSocketWire.closeFrame(code: code)), promise: nil)
+                writeToChannel(WebSocketWire.closeFrame(code: code))
+                flushChannel()
             }
             finish()
             context.close(promise: nil)
@@ -196,6 +253,8 @@ final class WebSocketHubHandler: ChannelDuplexHandler, HubTransport, @unchecked 
         closeTimer?.cancel()
         closeTimer = nil
         readingPaused = false
+        direct = nil
+        held = nil
         session?.transportClosed()
     }
 }
