@@ -12,10 +12,10 @@ struct DirectSocketWriterTests {
     @Test("The descriptor is read from a SwiftNIO socket channel's description")
     func descriptorFromDescription() {
         #expect(
-            DirectSocketWriter.descriptor(
-                in: "SocketChannel { BaseSocket { fd=17 }, active = true, localAddress = nil }") == 17)
-        #expect(DirectSocketWriter.descriptor(in: "EmbeddedChannel") == nil)
-        #expect(DirectSocketWriter.descriptor(in: "BaseSocket { fd=-1 }") == nil)
+            NIOSocketDescriptor.parse(
+                "SocketChannel { BaseSocket { fd=17 }, active = true, localAddress = nil }") == 17)
+        #expect(NIOSocketDescriptor.parse("EmbeddedChannel") == nil)
+        #expect(NIOSocketDescriptor.parse("BaseSocket { fd=-1 }") == nil)
     }
 
     @Test("A server-side channel's socket is found and verified, its writes reach the peer, and none after it closes")
@@ -44,8 +44,8 @@ struct DirectSocketWriterTests {
         // The client's own socket has the server's addresses the other way round: refused.
         let local = try #require(channel.localAddress)
         let remote = try #require(channel.remoteAddress)
-        #expect(DirectSocketWriter.socket(client.descriptor, hasLocal: local, remote: remote) == false)
-        #expect(DirectSocketWriter.socket(client.descriptor, hasLocal: remote, remote: local) == true)
+        #expect(NIOSocketDescriptor.socket(client.descriptor, hasLocal: local, remote: remote) == false)
+        #expect(NIOSocketDescriptor.socket(client.descriptor, hasLocal: remote, remote: local) == true)
 
         let afterClose = try await channel.eventLoop.flatSubmit { () -> EventLoopFuture<Int?> in
             let writer = DirectSocketWriter(channel: channel)
