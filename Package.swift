@@ -228,6 +228,7 @@ let package = Package(
             name: "HubBench",
             dependencies: [
                 "HubBenchCore",
+                "HubTransports",
                 "CBrokerSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),

@@ -25,6 +25,9 @@ struct BenchReport {
     /// Receiving event-loop threads, and whether the senders had one more of their own.
     var threads: Int
     var senderLoop: Bool
+    /// How the receiving loops read, and how many connections the raw receivers read.
+    var receive: ReceivePath
+    var rawConnections: Int
     var cpusAllowed: Int
     /// hub-bench's own CPU (user + system) during the measurement window.
     var benchCPUSeconds: Double
@@ -158,7 +161,8 @@ struct BenchReport {
         }
         lines.append(
             "  hub-bench: CPU \(format(benchCPUSeconds, 2)) s in the window (\(format(benchCPUPercent, 0)) % of one core; "
-                + "\(threads) receiving threads\(senderLoop ? " and one for the senders" : "") on \(cpusAllowed) CPUs); "
+                + "\(threads) receiving threads\(senderLoop ? " and one for the senders" : "") on \(cpusAllowed) CPUs, "
+                + (receive == .raw ? "\(rawConnections) connections read raw); " : "reading through SwiftNIO); ")
                 + "receiving event-loop lag µs p50 \(percentile(loopLag, 50)) "
                 + "p99 \(percentile(loopLag, 99)) max \(maximum(loopLag))"
                 + (benchReadsPerDelivery.map { "; \(format($0, 3)) read calls per delivery" } ?? ""))
@@ -248,6 +252,7 @@ struct BenchReport {
             "malformed": n(counters.malformed), "serverCloseErrors": n(counters.serverCloseErrors),
             "bench": [
                 "threads": threads, "senderLoop": senderLoop, "cpusAllowed": cpusAllowed, "cpuSeconds": benchCPUSeconds,
+                "receive": receive.rawValue, "rawConnections": rawConnections,
                 "cpuPercentOfOneCore": benchCPUPercent, "loopLagMicroseconds": histogram(loopLag),
                 "readCallsPerDelivery": benchReadsPerDelivery ?? NSNull(),
             ] as [String: Any],

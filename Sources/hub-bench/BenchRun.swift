@@ -46,6 +46,8 @@ struct BenchRun: Sendable {
     var watched: [WatchedProcess] = []
     /// A line on stderr every second while measuring.
     var progress = true
+    /// How the receiving loops read their connections while measuring (``ReceivePath``).
+    var receive = ReceivePath.raw
     /// Raw mode: the senders are HTTP publishers to these URLs instead of hub connections.
     var publishNodes: [HubNode] = []
 
@@ -148,6 +150,13 @@ struct BenchRun: Sendable {
         // Let the nodes settle before their memory is read (idle: the whole point of the run).
         try await Task.sleep(nanoseconds: 1_000_000_000)
         let afterConnect = ProcessSample(watched)
+        var rawConnections = 0
+        if receive == .raw {
+            // The receiving loops only: the sender loop's few connections stay with SwiftNIO.
+            for (slot, (loop, state)) in zip(loops, states).enumerated() where !(hasSenderLoop && slot == 0) {
+                rawConnections += try await loop.submit { state.value.startRawReceive() }.get()
+            }
+        }
 
         // Measure: the window is known before the first send, so every receiver can tell a
         // warm-up message from a measured one by the send time in its marker.
@@ -242,6 +251,7 @@ struct BenchRun: Sendable {
             openAtEnd: snapshots.reduce(0) { $0 + $1.openConnections }, warmup: warmup, duration: duration,
             connectSeconds: connectSeconds, drainSeconds: drainSeconds, sender: senderStats, counters: counters,
             latency: latency, loopLag: loopLag, threads: threads, senderLoop: hasSenderLoop,
+            receive: receive, rawConnections: rawConnections,
             cpusAllowed: allowedCPUCount(),
             benchCPUSeconds: windowEnd.ownCPU - windowStart.ownCPU,
             watchedPIDs: watched.map(\.pid), beforeConnect: beforeConnect, afterConnect: afterConnect,

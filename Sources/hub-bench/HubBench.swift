@@ -118,6 +118,12 @@ struct HubBench: AsyncParsableCommand {
     )
     var threads: Int = allowedCPUCount()
 
+    @Option(
+        help:
+            "How the receiving loops read while measuring: 'raw' (their own epoll set, polled, and read(2); the default) or 'nio' (SwiftNIO's channels)."
+    )
+    var receive: ReceivePath = .raw
+
     @Flag(help: "Keep the senders on the receiving loops instead of a loop of their own.")
     var noSenderLoop = false
 
@@ -222,6 +228,7 @@ struct HubBench: AsyncParsableCommand {
         run.groupSize = groupSize
         run.senders = senders
         run.senderLoop = !noSenderLoop
+        run.receive = receive
         run.traceFile = traceFile
         run.watched = nodePIDs.map(WatchedProcess.init)
         run.progress = !noProgress
@@ -247,6 +254,7 @@ struct HubBench: AsyncParsableCommand {
 }
 
 extension Scenario: ExpressibleByArgument {}
+extension ReceivePath: ExpressibleByArgument {}
 
 extension TimeAmount {
     /// A duration given in (fractional) seconds.

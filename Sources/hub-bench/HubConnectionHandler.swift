@@ -159,7 +159,26 @@ final class HubConnectionHandler: ChannelInboundHandler, BenchMessageSink {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        var input = unwrapInboundIn(data)
+        receive(unwrapInboundIn(data), context: context)
+    }
+
+    /// The channel, while it is active and its hub handshake is done: what ``RawReceiver`` reads.
+    var openChannel: (any Channel)? {
+        guard phase == .open, let channel = context?.channel, channel.isActive else { return nil }
+        return channel
+    }
+
+    /// Bytes ``RawReceiver`` read from the socket itself; false when the connection has closed.
+    @discardableResult
+    func receiveRead(_ input: ByteBuffer) -> Bool {
+        guard phase != .closed, let context else { return false }
+        receive(input, context: context)
+        return true
+    }
+
+    /// One read's bytes, from the channel or from ``RawReceiver``.
+    private func receive(_ input: ByteBuffer, context: ChannelHandlerContext) {
+        var input = input
         if partial.readableBytes > 0 {
             partial.writeBuffer(&input)
             input = partial

@@ -89,6 +89,8 @@ final class LoopState {
     /// How late this loop ran a task due every `lagInterval`, in µs, while the window was open:
     /// how long a socket with data ready could wait before the loop read it.
     var loopLag = makeLatencyHistogram()
+    /// `--receive raw`: reads this loop's connections while the bench measures.
+    var rawReceiver: RawReceiver?
     private var pingTask: Scheduled<Void>?
     private var lagTask: Scheduled<Void>?
     private static let lagInterval = TimeAmount.milliseconds(10)
@@ -126,8 +128,18 @@ final class LoopState {
             receipts: full ? receipts : [:], openConnections: connections.count, sender: senderStats)
     }
 
-    /// Stops the pings, the lag probe and the senders and starts a clean close of every connection.
+    /// `--receive raw`: hands this loop's open connections to a ``RawReceiver``; how many it took.
+    func startRawReceive() -> Int {
+        guard rawReceiver == nil, let receiver = RawReceiver(state: self) else { return 0 }
+        rawReceiver = receiver
+        return receiver.start()
+    }
+
+    /// Stops the pings, the lag probe, the raw receiver and the senders and starts a clean close of
+    /// every connection.
     func closeAll() {
+        rawReceiver?.stop()
+        rawReceiver = nil
         pingTask?.cancel()
         pingTask = nil
         lagTask?.cancel()

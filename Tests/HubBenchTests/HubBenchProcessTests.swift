@@ -68,6 +68,20 @@ struct HubBenchProcessTests {
             let bench = try #require(report["bench"] as? [String: Any])
             #expect(bench["cpuSeconds"] != nil && bench["loopLagMicroseconds"] != nil)
             #expect(bench["senderLoop"] as? Bool == true)
+            // While measuring, the receiving loop reads all but the sender's connection itself.
+            #expect(bench["receive"] as? String == "raw")
+            #expect(Self.int(bench, "rawConnections") == 19)
+
+            // The same through SwiftNIO's channels.
+            report = try await Self.report(
+                cluster.nodeArguments + ["--connections", "6", "--window", "2", "--receive", "nio"])
+            sent = Self.int(report, "sent")
+            #expect(sent > 0)
+            #expect(Self.int(report, "delivered") == sent * 6)
+            #expect(report["exactlyOnce"] as? Bool == true)
+            let nioBench = try #require(report["bench"] as? [String: Any])
+            #expect(nioBench["receive"] as? String == "nio")
+            #expect(Self.int(nioBench, "rawConnections") == 0)
 
             // Open loop, the sender on the receiving loop or on one of its own: every measured
             // send's lateness is recorded, and the deliveries still add up.
@@ -120,6 +134,8 @@ struct HubBenchProcessTests {
             #expect(Self.int(report, "senders") == 10)
             // Every connection sends: no loop of the senders' own.
             #expect((report["bench"] as? [String: Any])?["senderLoop"] as? Bool == false)
+            // The senders share the receiving loops, whose raw receivers read every connection.
+            #expect(Self.int(report["bench"] as? [String: Any] ?? [:], "rawConnections") == 10)
             #expect(Self.int(report, "expected") == sent)
             #expect(Self.int(report, "delivered") == sent)
             #expect(report["exactlyOnce"] as? Bool == true)

@@ -1,0 +1,147 @@
+import CBrokerSupport
+import HubTransports
+import NIOCore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Reads one loop's hub connections with its own epoll set and `read(2)`, past SwiftNIO's
+/// channels, while the bench measures (`--receive raw`, the default).
+///
+/// Two costs of SwiftNIO's read path fall on what is measured, not only on hub-bench:
+/// - its per-read machinery (the pipeline, buffer allocation, lifecycle checks) was about 40% of
+///   hub-bench's own CPU per message, so one core of hub-bench receiving 100,000 messages/s was
+///   80–95% busy and the last of 1,000 connections read a broadcast milliseconds late;
+/// - its loop sleeps in `epoll_wait` on the connections' sockets, so every message a node sends
+///   wakes it: the node's `send` runs the wake-up (`sock_def_readable`, about 7% of the cluster's
+///   core at 100 messages/s to 1,000 connections). Clients on other machines cost a server none
+///   of that.
+///
+/// Here the loop stops reading the connections (auto-read off: SwiftNIO drops them from its own
+/// epoll set after its next read), and a task on the same loop polls them with a zero timeout,
+/// reads each ready socket once and hands the bytes to the connection's handler, as SwiftNIO's
+/// read would. The task runs until a poll finds nothing (or `slice` has passed), then the loop
+/// runs its own tasks and timers and sleeps `pause` on its timer; nobody waits on the connections'
+/// sockets, so a node's send wakes no one. Everything stays on the loop's thread, so the handlers
+/// need no locks. A socket that ends or fails (read returns 0 or an error) goes back to SwiftNIO,
+/// which reads it again and closes as usual; `stop` gives every connection back before the bench
+/// closes them.
+/// How hub-bench's receiving loops read their connections while measuring.
+enum ReceivePath: String, Sendable, CaseIterable {
+    /// ``RawReceiver``: the loop's own epoll set, polled, and `read(2)`.
+    case raw
+    /// SwiftNIO's channels, as while connecting.
+    case nio
+}
+
+final class RawReceiver {
+    /// How long the loop waits between polls once one found nothing.
+    static let pause = TimeAmount.microseconds(50)
+    /// Longest a task polls before the loop runs its own tasks and timers (the senders' sends, when
+    /// they share the loop).
+    static let slice: UInt64 = 200_000
+    private static let maximumEvents = 256  // switchboard_poll_wait takes at most 512
+    private static let readSize = 64 * 1024
+
+    private let state: LoopState
+    private let epoll: CInt
+    private var handlers: [CInt: HubConnectionHandler] = [:]
+    private var readyDescriptors = [Int32](repeating: 0, count: RawReceiver.maximumEvents)
+    private var readyEvents = [UInt32](repeating: 0, count: RawReceiver.maximumEvents)
+    private var buffer = ByteBufferAllocator().buffer(capacity: RawReceiver.readSize)
+    private var task: Scheduled<Void>?
+    private var running = false
+
+    init?(state: LoopState) {
+        epoll = switchboard_poll_create()
+        guard epoll >= 0 else { return nil }
+        self.state = state
+    }
+
+    deinit {
+        close(epoll)
+    }
+
+    /// Takes over reading every open connection of the loop whose socket can be found; the rest
+    /// stay with SwiftNIO. Returns how many were taken.
+    @discardableResult
+    func start() -> Int {
+        state.loop.assertInEventLoop()
+        for handler in state.connections.values {
+            guard let channel = handler.openChannel, let descriptor = NIOSocketDescriptor.of(channel),
+                (try? channel.syncOptions?.setOption(.autoRead, value: false)) != nil
+            else { continue }
+            guard switchboard_poll_control(epoll, 0, descriptor, UInt32(SWITCHBOARD_POLL_IN)) == 0 else {
+                giveBack(channel)
+                continue
+            }
+            handlers[descriptor] = handler
+        }
+        running = true
+        schedule()
+        return handlers.count
+    }
+
+    /// Gives every connection back to SwiftNIO, which reads them again.
+    func stop() {
+        state.loop.assertInEventLoop()
+        running = false
+        task?.cancel()
+        task = nil
+        for (descriptor, handler) in handlers {
+            switchboard_poll_control(epoll, 2, descriptor, 0)
+            if let channel = handler.openChannel { giveBack(channel) }
+        }
+        handlers = [:]
+    }
+
+    private func schedule() {
+        task = state.loop.assumeIsolated().scheduleTask(in: Self.pause) { self.poll() }
+    }
+
+    private func poll() {
+        guard running else { return }
+        let end = NIODeadline.now().uptimeNanoseconds + Self.slice
+        while true {
+            let ready = switchboard_poll_wait(epoll, &readyDescriptors, &readyEvents, Int32(Self.maximumEvents), 0)
+            guard ready > 0 else { break }
+            for index in 0..<Int(ready) { read(readyDescriptors[index]) }
+            if NIODeadline.now().uptimeNanoseconds >= end { break }
+        }
+        if running { schedule() }
+    }
+
+    private func read(_ descriptor: CInt) {
+        guard let handler = handlers[descriptor] else { return }
+        buffer.clear()
+        var result = 0
+        var error: CInt = 0
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: Self.readSize) { space in
+            result = Glibc.read(descriptor, space.baseAddress, space.count)
+            error = errno
+            return max(result, 0)
+        }
+        if result > 0 {
+            // False when the bytes closed the connection: SwiftNIO has closed the descriptor,
+            // which leaves the epoll set with it.
+            if !handler.receiveRead(buffer) { handlers[descriptor] = nil }
+            return
+        }
+        if result < 0 && (error == EAGAIN || error == EINTR) { return }
+        // The end of the stream (0) or an error: SwiftNIO reads it again and closes as usual.
+        release(descriptor, handler)
+    }
+
+    /// A connection that ended or failed goes back to SwiftNIO, which reads the end and closes.
+    private func release(_ descriptor: CInt, _ handler: HubConnectionHandler) {
+        handlers[descriptor] = nil
+        guard let channel = handler.openChannel else { return }
+        switchboard_poll_control(epoll, 2, descriptor, 0)
+        giveBack(channel)
+    }
+
+    private func giveBack(_ channel: any Channel) {
+        _ = try? channel.syncOptions?.setOption(.autoRead, value: true)
+    }
+}
