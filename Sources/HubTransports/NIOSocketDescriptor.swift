@@ -17,9 +17,12 @@ import NIOCore
 /// channel type or a number that is not the channel's socket gives nil, never a wrong descriptor.
 /// SwiftNIO still owns the descriptor: a caller uses it only on the channel's event loop while
 /// the channel is active (SwiftNIO marks it inactive in the same step in which it closes it).
+/// Bytes written to it skip every handler in the pipeline, so it is for plaintext channels only
+/// (the hub nodes serve plain HTTP; TLS, where wanted, is a proxy's job in front of them).
 public enum NIOSocketDescriptor {
     /// `channel`'s descriptor, or nil when it is not active or its descriptor cannot be verified.
     public static func of(_ channel: any Channel) -> CInt? {
+        channel.eventLoop.preconditionInEventLoop()
         guard channel.isActive, let descriptor = parse(String(describing: channel)),
             let local = channel.localAddress, let remote = channel.remoteAddress,
             socket(descriptor, hasLocal: local, remote: remote)

@@ -16,8 +16,8 @@ import NIOCore
 /// nothing else of the connection's is queued in the channel.
 ///
 /// A fan-out writes the same message to hundreds of sockets, one system call each, and SwiftNIO's
-/// way there (the pipeline, its pending-writes queue, writability bookkeeping, a flush) cost as
-/// much CPU as the kernel's send itself. This is the short way for the common case: the client
+/// way there (the pipeline, its pending-writes queue, writability bookkeeping, a flush) cost about
+/// 40% as much CPU again as the kernel's send itself (docs/benchmarks.md). This is the short way for the common case: the client
 /// reads, the kernel takes the bytes at once. Anything else (a send the kernel takes only part of,
 /// would block on, or fails) goes to the channel as before, and SwiftNIO queues, retries, reports
 /// the error and closes; the caller keeps using the channel until every write it gave it has
@@ -38,26 +38,32 @@ struct DirectSocketWriter {
         self.descriptor = descriptor
         self.channel = channel
         #if DEBUG
-            self.peerPort = channel.remoteAddress?.port ?? 0
+            self.ports = Ports(local: channel.localAddress?.port ?? 0, peer: channel.remoteAddress?.port ?? 0)
         #endif
     }
 
     #if DEBUG
-        private let peerPort: Int
-        /// Debug builds only, for tests: bytes sent this way, by the peer's port.
-        static let bytesSentByPeerPort = Mutex<[Int: Int]>([:])
+        /// A connection's two ports.
+        struct Ports: Hashable {
+            var local: Int
+            var peer: Int
+        }
+        private let ports: Ports
+        /// Debug builds only, for tests: bytes sent this way, by connection.
+        static let bytesSent = Mutex<[Ports: Int]>([:])
     #endif
 
     /// Sends as much of `bytes` as the kernel takes now: the count sent, or nil when nothing was
     /// (the socket's buffer is full, the connection failed, or the channel has closed).
     func send(_ bytes: ByteBuffer) -> Int? {
         guard channel.isActive else { return nil }
-        // write(2), as SwiftNIO itself writes one buffer: the socket is non-blocking, SwiftNIO
-        // ignores SIGPIPE process-wide before it makes a socket (a failed write returns EPIPE),
-        // and the call counts in /proc/PID/io's `syscw` as NIO's do (hub-bench reports it).
+        // write(2), as SwiftNIO itself writes one buffer: the socket is non-blocking, SwiftNIO has
+        // made a failed write return EPIPE instead of raising SIGPIPE (it ignores the signal
+        // process-wide on Linux and sets F_SETNOSIGPIPE on each socket elsewhere), and the call
+        // counts in /proc/PID/io's `syscw` as NIO's do (hub-bench reports it).
         let sent = bytes.withUnsafeReadableBytes { raw in writeBytes(descriptor, raw.baseAddress, raw.count) }
         #if DEBUG
-            if sent > 0 { Self.bytesSentByPeerPort.withLock { $0[peerPort, default: 0] += sent } }
+            if sent > 0 { Self.bytesSent.withLock { $0[ports, default: 0] += sent } }
         #endif
         return sent > 0 ? sent : nil
     }

@@ -55,8 +55,8 @@ final class WebSocketHubHandler: ChannelDuplexHandler, HubTransport, @unchecked 
     /// Writes handed to the channel and not completed: while there are any, the direct path is
     /// closed, so nothing overtakes them.
     private var channelOwed = 0
-    private var channelUnflushed = false
-    private var directTried = false
+    /// The socket's descriptor could not be found: everything goes through the channel.
+    private var directRefused = false
 
     init(eventLoop: any EventLoop, connection: Connection, logger: Logger) {
         self.eventLoop = eventLoop
@@ -91,10 +91,9 @@ final class WebSocketHubHandler: ChannelDuplexHandler, HubTransport, @unchecked 
     func flush() {
         if var held = held.take() {
             if let sent = direct?.send(held) {
-                if sent == held.readableBytes {
-                    if channelUnflushed { flushChannel() }
-                    return
-                }
+                // Nothing was queued in the channel (`held` is only kept while nothing is), so
+                // there is nothing of it to flush either.
+                if sent == held.readableBytes { return }
                 held.moveReaderIndex(forwardBy: sent)
             }
             writeToChannel(held)
@@ -102,12 +101,13 @@ final class WebSocketHubHandler: ChannelDuplexHandler, HubTransport, @unchecked 
         flushChannel()
     }
 
-    /// Hands bytes to the channel, after any the direct path still holds.
+    /// Hands bytes to the channel, after any the direct path still holds. With direct writes on,
+    /// each one is counted until the channel has written it, from the first (before the direct
+    /// path opens) on.
     private func writeToChannel(_ bytes: ByteBuffer) {
         guard let rawContext else { return }
         if let held = held.take() { writeToChannel(held) }
-        channelUnflushed = true
-        guard direct != nil else {
+        guard connection.directWrites else {
             rawContext.write(NIOAny(bytes), promise: nil)
             return
         }
@@ -118,7 +118,6 @@ final class WebSocketHubHandler: ChannelDuplexHandler, HubTransport, @unchecked 
     }
 
     private func flushChannel() {
-        channelUnflushed = false
         rawContext?.flush()
     }
 
@@ -166,11 +165,14 @@ final class WebSocketHubHandler: ChannelDuplexHandler, HubTransport, @unchecked 
         switch frame.opcode {
         case .text, .binary, .continuation:
             guard state == .open, let session else { return }
-            if !directTried {
-                // The client speaks only after it has read the upgrade response, so nothing the
-                // channel was given before is still queued in it.
-                directTried = true
-                if connection.directWrites { direct = DirectSocketWriter(channel: context.channel) }
+            if direct == nil && !directRefused && connection.directWrites && channelOwed == 0,
+                (try? context.channel.syncOptions?.getOption(.bufferedWritableBytes)) == 0
+            {
+                // Opened once the channel has nothing queued: the client's first data normally
+                // comes after it has read the upgrade response (written through the channel before
+                // this handler was added), and this handler's own writes are counted.
+                direct = DirectSocketWriter(channel: context.channel)
+                directRefused = direct == nil
             }
             var payload = frame.unmaskedData
             session.receive(&payload)
