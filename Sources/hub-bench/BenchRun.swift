@@ -151,9 +151,9 @@ struct BenchRun: Sendable {
         try await Task.sleep(nanoseconds: 1_000_000_000)
         let afterConnect = ProcessSample(watched)
         var rawConnections = 0
-        if receive == .raw {
-            // The receiving loops only: the sender loop's few connections stay with SwiftNIO.
-            for (slot, (loop, state)) in zip(loops, states).enumerated() where !(hasSenderLoop && slot == 0) {
+        if receive == .raw && hasSenderLoop {
+            // Loops without senders only (see RawReceiver): with a sender loop, the others.
+            for (slot, (loop, state)) in zip(loops, states).enumerated() where slot != 0 {
                 rawConnections += try await loop.submit { state.value.startRawReceive() }.get()
             }
         }

@@ -168,12 +168,13 @@ final class HubConnectionHandler: ChannelInboundHandler, BenchMessageSink {
         return channel
     }
 
-    /// Bytes ``RawReceiver`` read from the socket itself; false when the connection has closed.
-    @discardableResult
-    func receiveRead(_ input: ByteBuffer) -> Bool {
-        guard phase != .closed, let context else { return false }
+    /// Whether the channel is still active: its descriptor is still open.
+    var isActive: Bool { context?.channel.isActive == true }
+
+    /// Bytes ``RawReceiver`` read from the socket itself.
+    func receiveRead(_ input: ByteBuffer) {
+        guard phase != .closed, let context else { return }
         receive(input, context: context)
-        return true
     }
 
     /// One read's bytes, from the channel or from ``RawReceiver``.

@@ -6,27 +6,6 @@ import NIOCore
     import Glibc
 #endif
 
-/// Reads one loop's hub connections with its own epoll set and `read(2)`, past SwiftNIO's
-/// channels, while the bench measures (`--receive raw`, the default).
-///
-/// Two costs of SwiftNIO's read path fall on what is measured, not only on hub-bench:
-/// - its per-read machinery (the pipeline, buffer allocation, lifecycle checks) was about 40% of
-///   hub-bench's own CPU per message, so one core of hub-bench receiving 100,000 messages/s was
-///   80–95% busy and the last of 1,000 connections read a broadcast milliseconds late;
-/// - its loop sleeps in `epoll_wait` on the connections' sockets, so every message a node sends
-///   wakes it: the node's `send` runs the wake-up (`sock_def_readable`, about 7% of the cluster's
-///   core at 100 messages/s to 1,000 connections). Clients on other machines cost a server none
-///   of that.
-///
-/// Here the loop stops reading the connections (auto-read off: SwiftNIO drops them from its own
-/// epoll set after its next read), and a task on the same loop polls them with a zero timeout,
-/// reads each ready socket once and hands the bytes to the connection's handler, as SwiftNIO's
-/// read would. The task runs until a poll finds nothing (or `slice` has passed), then the loop
-/// runs its own tasks and timers and sleeps `pause` on its timer; nobody waits on the connections'
-/// sockets, so a node's send wakes no one. Everything stays on the loop's thread, so the handlers
-/// need no locks. A socket that ends or fails (read returns 0 or an error) goes back to SwiftNIO,
-/// which reads it again and closes as usual; `stop` gives every connection back before the bench
-/// closes them.
 /// How hub-bench's receiving loops read their connections while measuring.
 enum ReceivePath: String, Sendable, CaseIterable {
     /// ``RawReceiver``: the loop's own epoll set, polled, and `read(2)`.
@@ -35,12 +14,37 @@ enum ReceivePath: String, Sendable, CaseIterable {
     case nio
 }
 
+/// Reads one receiving loop's hub connections with its own epoll set and `read(2)`, past
+/// SwiftNIO's channels, while the bench measures (`--receive raw`, the default).
+///
+/// Two costs of SwiftNIO's read path fall on what is measured, not only on hub-bench:
+/// - its per-read machinery (the pipeline, buffer allocation, lifecycle checks) was about 40% of
+///   hub-bench's own CPU per message, so one core of hub-bench receiving 100,000 messages/s was
+///   80–95% busy and the last of 1,000 connections read a broadcast milliseconds late;
+/// - its loop sleeps in `epoll_wait` on the connections' sockets, so a node's send often has to
+///   wake it, and that wake-up runs in the node's `write`.
+///
+/// Here the loop turns auto-read off on its connections (SwiftNIO then stops asking its own epoll
+/// set for their input; it still watches them for errors and hang-ups), and a task on the same
+/// loop polls them with a zero timeout, reads each ready socket once and hands the bytes to the
+/// connection's handler, as SwiftNIO's read would. The task runs until a poll finds nothing (or
+/// `slice` has passed); then the loop runs its own tasks and timers and sleeps `pause` on its
+/// timer, with no thread waiting on the connections' sockets. Once polls have found nothing for
+/// about a millisecond, the task waits on its epoll set instead, up to a millisecond, so an idle
+/// run does not spin. Everything stays on the loop's thread, so the handlers need no locks. A
+/// socket that ends or fails (read returns 0 or an error) goes back to SwiftNIO, which reads it
+/// again and closes as usual; `stop` gives every connection back before the bench closes them.
+///
+/// Only loops without senders read this way: a sender's due send should not wait behind a poll.
 final class RawReceiver {
     /// How long the loop waits between polls once one found nothing.
     static let pause = TimeAmount.microseconds(50)
-    /// Longest a task polls before the loop runs its own tasks and timers (the senders' sends, when
-    /// they share the loop).
+    /// Longest a task polls, in nanoseconds, before the loop runs its own tasks and timers.
     static let slice: UInt64 = 200_000
+    /// Tasks in a row that found nothing (about 1 ms of `pause`s) before a task waits on the set.
+    static let idleTasks = 20
+    /// How long, in milliseconds, a task waits on the set once idle.
+    static let idleWait: Int32 = 1
     private static let maximumEvents = 256  // switchboard_poll_wait takes at most 512
     private static let readSize = 64 * 1024
 
@@ -52,6 +56,7 @@ final class RawReceiver {
     private var buffer = ByteBufferAllocator().buffer(capacity: RawReceiver.readSize)
     private var task: Scheduled<Void>?
     private var running = false
+    private var emptyTasks = 0
 
     init?(state: LoopState) {
         epoll = switchboard_poll_create()
@@ -103,17 +108,29 @@ final class RawReceiver {
     private func poll() {
         guard running else { return }
         let end = NIODeadline.now().uptimeNanoseconds + Self.slice
+        var timeout = emptyTasks >= Self.idleTasks ? Self.idleWait : 0
+        var found = false
         while true {
-            let ready = switchboard_poll_wait(epoll, &readyDescriptors, &readyEvents, Int32(Self.maximumEvents), 0)
+            let ready = switchboard_poll_wait(
+                epoll, &readyDescriptors, &readyEvents, Int32(Self.maximumEvents), timeout)
             guard ready > 0 else { break }
+            found = true
+            timeout = 0
             for index in 0..<Int(ready) { read(readyDescriptors[index]) }
             if NIODeadline.now().uptimeNanoseconds >= end { break }
         }
+        emptyTasks = found ? 0 : emptyTasks + 1
         if running { schedule() }
     }
 
     private func read(_ descriptor: CInt) {
         guard let handler = handlers[descriptor] else { return }
+        // A closed channel's descriptor has left the set with it, and its number may already be
+        // another file's: never read it.
+        guard handler.isActive else {
+            handlers[descriptor] = nil
+            return
+        }
         buffer.clear()
         var result = 0
         var error: CInt = 0
@@ -123,9 +140,9 @@ final class RawReceiver {
             return max(result, 0)
         }
         if result > 0 {
-            // False when the bytes closed the connection: SwiftNIO has closed the descriptor,
-            // which leaves the epoll set with it.
-            if !handler.receiveRead(buffer) { handlers[descriptor] = nil }
+            handler.receiveRead(buffer)
+            // The bytes may have closed the connection (a Close message, a malformed frame).
+            if !handler.isActive { handlers[descriptor] = nil }
             return
         }
         if result < 0 && (error == EAGAIN || error == EINTR) { return }
@@ -136,9 +153,8 @@ final class RawReceiver {
     /// A connection that ended or failed goes back to SwiftNIO, which reads the end and closes.
     private func release(_ descriptor: CInt, _ handler: HubConnectionHandler) {
         handlers[descriptor] = nil
-        guard let channel = handler.openChannel else { return }
         switchboard_poll_control(epoll, 2, descriptor, 0)
-        giveBack(channel)
+        if let channel = handler.openChannel { giveBack(channel) }
     }
 
     private func giveBack(_ channel: any Channel) {
