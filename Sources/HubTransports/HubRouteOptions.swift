@@ -55,8 +55,8 @@ public enum HubWebSocketDataPath: String, Sendable, CaseIterable, CustomStringCo
     case channelHandler = "handler"
     /// The channel handler, sending each flush with one `write(2)` on the socket while the
     /// channel has nothing of the connection's queued (SwiftNIO's pipeline and pending-writes
-    /// queue cost as much CPU per message as the kernel's send); whatever the kernel does not take
-    /// at once goes through the channel, which queues it, reports errors and closes.
+    /// queue cost about 40% as much CPU again as the kernel's send); whatever the kernel does not
+    /// take at once goes through the channel, which queues it, reports errors and closes.
     case direct = "direct"
     /// Hummingbird's async WebSocket path (`WSCore`'s handler and `WebSocketOutboundWriter` over
     /// an `NIOAsyncChannel<WebSocketFrame, WebSocketFrame>`, as `HummingbirdWebSocket` runs it):

@@ -16,8 +16,9 @@ public struct LearningHubNodeOptions: Sendable {
     public var channelPrefix = ""
     /// The hub's options (ASP.NET Core's defaults).
     public var hubOptions = HubOptions()
-    /// What drives the hub's WebSocket data: the NIO channel handler (default) or Hummingbird's
-    /// async writer (`--websocket-path handler|async`).
+    /// What drives the hub's WebSocket data: the NIO channel handler writing straight to the
+    /// socket while nothing is queued (default), the same handler writing everything through the
+    /// channel, or Hummingbird's async writer (`--websocket-path direct|handler|async`).
     public var webSocketDataPath: HubWebSocketDataPath = .direct
     /// How the hub is served over HTTP: its transports and their timeouts. `web-node` sets the
     /// book's node 1 (WebSockets and long polling, no Server-Sent Events; 10 s polls, a 3 s
