@@ -180,6 +180,30 @@ struct HubBenchProcessTests {
         }
     }
 
+    @Test("a node killed mid-run: its connections count as disconnects and the run ends normally")
+    func nodeGoneMidRun() async throws {
+        try await Self.withCluster { cluster in
+            // Connection i goes to node i mod 2: the sender (0) and 4 others to web-node, 5 to
+            // api-node, all but the sender read raw.
+            let process = try RunningProcess.spawn(
+                try #require(hubBench),
+                cluster.nodeArguments + [
+                    "--connections", "10", "--rate", "100", "--warmup", "0.3", "--duration", "3",
+                    "--drain-timeout", "5", "--json",
+                ])
+            _ = try await process.waitForOutput(containing: "hub-bench: 1.", timeout: .seconds(60))
+            cluster.api.process.signal(SIGKILL)
+            let output = try await process.output.waitForEnd(timeout: .seconds(60))
+            #expect(try await process.waitForExit(timeout: .seconds(60)) == 0, "\(output)")
+            let line = try #require(output.split(separator: "\n").last(where: { $0.hasPrefix("{") }), "\(output)")
+            let report = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            #expect(Self.int(report, "disconnects") == 5)
+            #expect(Self.int(report, "delivered") > 0)
+            #expect(Self.int(report, "openAtEnd") == 5)
+            #expect(Self.int(report["bench"] as? [String: Any] ?? [:], "rawConnections") == 9)
+        }
+    }
+
     @Test("bad arguments are refused with exit status 64")
     func usage() async throws {
         for arguments in [
