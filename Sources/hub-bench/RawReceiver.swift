@@ -94,7 +94,8 @@ final class RawReceiver {
         running = false
         task?.cancel()
         task = nil
-        for (descriptor, handler) in handlers {
+        for (descriptor, handler) in handlers where handler.isActive {
+            // (A closed channel's descriptor has already left the set.)
             switchboard_poll_control(epoll, 2, descriptor, 0)
             if let channel = handler.openChannel { giveBack(channel) }
         }
