@@ -122,7 +122,7 @@ public final class TestWebSocketClient: Sendable {
     /// Stops or resumes reading the socket: while stopped, what the server sends waits in the
     /// kernel's buffers and then in the server's, as with a client that has stalled.
     public func setReading(_ reading: Bool) async throws {
-        try await channel.setOption(ChannelOptions.autoRead, value: reading)
+        try await channel.setOption(ChannelOptions.autoRead, value: reading).get()
     }
 
     /// Closes the TCP connection without a close frame.
