@@ -125,7 +125,7 @@ struct ClusterScriptTests {
         #expect(try await onAPI.nextReceived("ReceiveMessage") == received)
         if let watcher {
             #expect(try await watcher.waitForExit() == 0)
-            let watched = watcher.output.text
+            let watched = try await watcher.output.waitForEnd(timeout: .seconds(30))
             #expect(watched.contains("SignalRHubs.LearningHub:all\n  excluding nobody\n"), "\(watched)")
             #expect(watched.contains(#"json: {"type":1,"target":"ReceiveMessage","arguments":["\#(received)"]}"#))
             #expect(watched.contains("messagepack: Invocation [1, {}, None, 'ReceiveMessage', ['\(received)'], []]"))
@@ -188,7 +188,7 @@ struct ClusterScriptTests {
 
             up.signal(SIGINT)
             #expect(try await up.waitForExit(timeout: .seconds(60)) == 130)
-            #expect(up.output.text.contains("stopped web-node-1"))
+            #expect(try await up.output.waitForEnd(timeout: .seconds(30)).contains("stopped web-node-1"))
             for process in processes { #expect(!Self.isRunning(process.pid), "\(process.name) still runs") }
             try? FileManager.default.removeItem(atPath: state)
         }
@@ -203,7 +203,9 @@ struct ClusterScriptTests {
         defer { for process in processes where Self.isRunning(process.pid) { kill(process.pid, SIGKILL) } }
         kill(processes[1].pid, SIGKILL)
         #expect(try await up.waitForExit(timeout: .seconds(60)) == 1)
-        #expect(up.output.text.contains("web-node-1 (pid \(processes[1].pid)) exited; stopping the rest"))
+        #expect(
+            try await up.output.waitForEnd(timeout: .seconds(30)).contains(
+                "web-node-1 (pid \(processes[1].pid)) exited; stopping the rest"))
         for process in processes { #expect(!Self.isRunning(process.pid), "\(process.name) still runs") }
         try? FileManager.default.removeItem(atPath: state)
     }

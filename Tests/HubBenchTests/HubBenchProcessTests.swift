@@ -120,7 +120,7 @@ struct HubBenchProcessTests {
                 let summary = try RunningProcess.spawn(
                     "/usr/bin/env", ["python3", root.appendingPathComponent("tools/hub-trace").path, trace.path])
                 #expect(try await summary.waitForExit(timeout: .seconds(30)) == 0)
-                let text = summary.output.text
+                let text = try await summary.output.waitForEnd(timeout: .seconds(30))
                 #expect(
                     text.contains(": \(sent) messages\n") && text.contains("episodes (first receive > 2 ms): "),
                     "\(text)")

@@ -58,7 +58,8 @@ struct LearningHubContractTests {
                 "/usr/bin/env",
                 ["python3", script, "--url", "http://127.0.0.1:\(port)/learningHub", "--jobs", "2"] + run.arguments)
             let status = try await process.waitForExit(timeout: .seconds(90))
-            let output = process.output.text
+            // The exit can be seen before the last lines are read from the pipe: wait for its end.
+            let output = try await process.output.waitForEnd(timeout: .seconds(30))
             #expect(status == 0, "\(script) failed:\n\(output)")
             #expect(
                 output.contains(transport == nil ? "all LearningHub checks passed" : "all transport checks passed"),
