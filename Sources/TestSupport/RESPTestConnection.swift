@@ -157,8 +157,11 @@ public final class RESPTestConnection: Sendable {
         timeout: TimeAmount, _ attempt: @escaping (inout ByteBuffer, Bool) throws -> T?
     ) async throws -> T {
         let collector = self.collector
+        // The closure (which may keep state of its own, as readReplies' does) is handed to the
+        // loop and from then on runs only there; this task never touches it again.
+        let handed = HandedOver(attempt)
         return try await channel.eventLoop.flatSubmit {
-            collector.value.wait(timeout: timeout, attempt)
+            collector.value.wait(timeout: timeout, handed.value)
         }.get()
     }
 
@@ -200,8 +203,9 @@ final class ByteCollector {
         pending?()
     }
 
-    func wait<T>(timeout: TimeAmount, _ attempt: @escaping (inout ByteBuffer, Bool) throws -> T?) -> EventLoopFuture<T>
-    {
+    func wait<T: Sendable>(
+        timeout: TimeAmount, _ attempt: @escaping (inout ByteBuffer, Bool) throws -> T?
+    ) -> EventLoopFuture<T> {
         let promise = eventLoop.makePromise(of: T.self)
         var done = false
         func tryNow() {
@@ -221,7 +225,7 @@ final class ByteCollector {
         tryNow()
         if !done {
             pending = tryNow
-            let timer = eventLoop.scheduleTask(in: timeout) {
+            let timer = eventLoop.assumeIsolated().scheduleTask(in: timeout) {
                 guard !done else { return }
                 done = true
                 self.pending = nil
@@ -269,4 +273,10 @@ extension RESPTestConnection {
         }
         return fields
     }
+}
+
+/// A value passed from one concurrency domain to another and used only on the receiving side.
+private struct HandedOver<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
 }

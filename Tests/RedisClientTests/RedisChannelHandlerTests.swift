@@ -112,10 +112,11 @@ import TestSupport
             futures.append(promise.futureResult)
         }
         handler.drain(outbox)
-        try? channel.writeInbound(ByteBuffer(string: bytes))
-        var failure: RedisClientError?
-        futures[0].whenFailure { failure = $0 as? RedisClientError }
-        return failure
+        _ = try? channel.writeInbound(ByteBuffer(string: bytes))
+        // An embedded channel completes the future inside writeInbound, so the callback has run.
+        let failure = NIOLockedValueBox<RedisClientError?>(nil)
+        futures[0].whenFailure { error in failure.withLockedValue { $0 = error as? RedisClientError } }
+        return failure.withLockedValue { $0 }
     }
 
     @Test func oneDrainIsOneWriteAndRepliesCompleteInOrder() throws {
