@@ -67,6 +67,7 @@ struct DirectSocketWriterTests {
                 try await client.sendText(
                     "{\"type\":1,\"invocationId\":\"1\",\"target\":\"Echo\",\"arguments\":[\"hi\"]}\u{1e}")
                 #expect(try await client.nextMessage() == "{\"type\":3,\"invocationId\":\"1\",\"result\":\"hi\"}")
+                try await Self.pingPong(client)
                 let sent = DirectSocketWriter.bytesSent.withLock { $0[ports] }
                 // Two frames (2 header bytes each): the handshake reply (`{}`, written once the
                 // client's handshake, its first data, had arrived) and the completion.
@@ -117,6 +118,7 @@ struct DirectSocketWriterTests {
 
             // Everything has drained: small messages go the short way again, still in order.
             #if DEBUG
+                try await Self.pingPong(client)
                 let ports = DirectSocketWriter.Ports(local: port, peer: try #require(client.localPort))
                 let before = DirectSocketWriter.bytesSent.withLock { $0[ports] ?? 0 }
             #endif
@@ -126,11 +128,26 @@ struct DirectSocketWriterTests {
             #expect(try await client.nextMessage() == "{\"type\":3,\"invocationId\":\"3\"}")
             #expect(try await queued.next(timeout: .seconds(10)) == 20)
             #if DEBUG
+                try await Self.pingPong(client)
                 let after = DirectSocketWriter.bytesSent.withLock { $0[ports] ?? 0 }
                 // 20 items of 10 bytes and the completion: at least 20 × 50 bytes the short way.
                 #expect(path == .direct ? after - before >= 1000 : after == 0)
             #endif
             await client.disconnect()
+        }
+    }
+
+    /// Sends a WebSocket ping and waits for its pong. The server reads the ping only once its loop
+    /// has finished the task that wrote what the client read before, so the bytes that task
+    /// counted are in `DirectSocketWriter.bytesSent` by then (the pong itself goes through the
+    /// channel and is not counted).
+    static func pingPong(_ client: TestWebSocketClient) async throws {
+        try await client.send(opcode: TestWebSocketClient.ping, Array("barrier".utf8))
+        while true {
+            let event = try await client.next()
+            if case .frame(TestWebSocketClient.ping, _) = event { continue }
+            #expect(event == .frame(opcode: TestWebSocketClient.pong, payload: Array("barrier".utf8)))
+            return
         }
     }
 
