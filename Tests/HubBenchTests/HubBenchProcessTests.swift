@@ -45,6 +45,20 @@ struct HubBenchProcessTests {
 
     static func int(_ report: [String: Any], _ key: String) -> Int { (report[key] as? NSNumber)?.intValue ?? -1 }
 
+    /// Something was sent, each measured message was expected at `recipients` connections and
+    /// reached each of them exactly once; returns the messages sent.
+    @discardableResult
+    static func expectEveryDelivery(
+        _ report: [String: Any], recipients: Int, sourceLocation: SourceLocation = #_sourceLocation
+    ) -> Int {
+        let sent = int(report, "sent")
+        #expect(sent > 0, sourceLocation: sourceLocation)
+        #expect(int(report, "expected") == sent * recipients, sourceLocation: sourceLocation)
+        #expect(int(report, "delivered") == sent * recipients, sourceLocation: sourceLocation)
+        #expect(report["exactlyOnce"] as? Bool == true, sourceLocation: sourceLocation)
+        return sent
+    }
+
     @Test("broadcast, echo and both group shapes count every delivery exactly once; idle holds its connections")
     func scenarios() async throws {
         try await Self.withCluster { cluster in
@@ -55,11 +69,7 @@ struct HubBenchProcessTests {
                     "--scenario", "broadcast", "--connections", "20", "--window", "2", "--protocol", "messagepack",
                     "--payload", "300",
                 ])
-            var sent = Self.int(report, "sent")
-            #expect(sent > 0)
-            #expect(Self.int(report, "expected") == sent * 20)
-            #expect(Self.int(report, "delivered") == sent * 20)
-            #expect(report["exactlyOnce"] as? Bool == true)
+            Self.expectEveryDelivery(report, recipients: 20)
             #expect((report["deliveredPerSecond"] as? NSNumber)?.doubleValue ?? 0 > 0)
             #expect(Self.int(report, "errors") == 0)
             let watched = try #require(report["watched"] as? [String: Any])
@@ -75,10 +85,7 @@ struct HubBenchProcessTests {
             // The same through SwiftNIO's channels.
             report = try await Self.report(
                 cluster.nodeArguments + ["--connections", "6", "--window", "2", "--receive", "nio"])
-            sent = Self.int(report, "sent")
-            #expect(sent > 0)
-            #expect(Self.int(report, "delivered") == sent * 6)
-            #expect(report["exactlyOnce"] as? Bool == true)
+            Self.expectEveryDelivery(report, recipients: 6)
             let nioBench = try #require(report["bench"] as? [String: Any])
             #expect(nioBench["receive"] as? String == "nio")
             #expect(Self.int(nioBench, "rawConnections") == 0)
@@ -92,10 +99,7 @@ struct HubBenchProcessTests {
                 report = try await Self.report(
                     cluster.nodeArguments + ["--connections", "6", "--rate", "100", "--threads", "1"]
                         + (separate ? ["--trace-file", trace.path] : ["--no-sender-loop"]))
-                sent = Self.int(report, "sent")
-                #expect(sent > 0)
-                #expect(Self.int(report, "delivered") == sent * 6)
-                #expect(report["exactlyOnce"] as? Bool == true)
+                let sent = Self.expectEveryDelivery(report, recipients: 6)
                 let lateness = try #require(report["sendLatenessMicroseconds"] as? [String: Any])
                 #expect(Self.int(lateness, "samples") == sent)
                 #expect((report["bench"] as? [String: Any])?["senderLoop"] as? Bool == separate)
@@ -129,16 +133,12 @@ struct HubBenchProcessTests {
             // Echo: each of 10 connections sends to itself (SendToIndividual across both nodes).
             report = try await Self.report(
                 cluster.nodeArguments + ["--scenario", "echo", "--connections", "10", "--rate", "200"])
-            sent = Self.int(report, "sent")
-            #expect(sent > 0)
+            Self.expectEveryDelivery(report, recipients: 1)
             #expect(Self.int(report, "senders") == 10)
             // Every connection sends: no loop of the senders' own.
             #expect((report["bench"] as? [String: Any])?["senderLoop"] as? Bool == false)
             // The senders share the receiving loops, which therefore read through SwiftNIO.
             #expect(Self.int(report["bench"] as? [String: Any] ?? [:], "rawConnections") == 0)
-            #expect(Self.int(report, "expected") == sent)
-            #expect(Self.int(report, "delivered") == sent)
-            #expect(report["exactlyOnce"] as? Bool == true)
 
             // Small groups: 12 connections in groups of 4, two senders cycling through the three
             // groups. The joins' notices (12² of them) arrive before measuring and are not counted.
@@ -147,21 +147,14 @@ struct HubBenchProcessTests {
                     "--scenario", "group", "--group-size", "4", "--senders", "2", "--connections", "12", "--window",
                     "2",
                 ])
-            sent = Self.int(report, "sent")
-            #expect(sent > 0)
+            Self.expectEveryDelivery(report, recipients: 4)
             #expect(Self.int(report, "senders") == 2)
-            #expect(Self.int(report, "expected") == sent * 4)
-            #expect(Self.int(report, "delivered") == sent * 4)
             #expect(Self.int(report, "unmarked") == 144)
-            #expect(report["exactlyOnce"] as? Bool == true)
 
             // The one big group: LearningHub puts every connection in HubUsers.
             report = try await Self.report(
                 cluster.nodeArguments + ["--scenario", "group", "--connections", "6", "--window", "2"])
-            sent = Self.int(report, "sent")
-            #expect(sent > 0)
-            #expect(Self.int(report, "delivered") == sent * 6)
-            #expect(report["exactlyOnce"] as? Bool == true)
+            Self.expectEveryDelivery(report, recipients: 6)
 
             // Idle: connections opened, held and still open at the end; nothing sent.
             report = try await Self.report(
