@@ -4,6 +4,10 @@ import NIOCore
 
 #if canImport(Glibc)
     import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
 #endif
 
 /// How hub-bench's receiving loops read their connections while measuring.
@@ -136,7 +140,7 @@ final class RawReceiver {
         var result = 0
         var error: CInt = 0
         buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: Self.readSize) { space in
-            result = Glibc.read(descriptor, space.baseAddress, space.count)
+            result = readBytes(descriptor, space.baseAddress, space.count)
             error = errno
             return max(result, 0)
         }
@@ -161,4 +165,9 @@ final class RawReceiver {
     private func giveBack(_ channel: any Channel) {
         _ = try? channel.syncOptions?.setOption(.autoRead, value: true)
     }
+}
+
+/// `read(2)`, named apart from the receiver's own `read`.
+private func readBytes(_ descriptor: CInt, _ pointer: UnsafeMutableRawPointer?, _ count: Int) -> Int {
+    read(descriptor, pointer, count)
 }

@@ -17,19 +17,19 @@ import NIOCore
 ///
 /// A fan-out writes the same message to hundreds of sockets, one system call each, and SwiftNIO's
 /// way there (the pipeline, its pending-writes queue, writability bookkeeping, a flush) cost about
-/// 40% as much CPU again as the kernel's send itself (docs/benchmarks.md). This is the short way for the common case: the client
-/// reads, the kernel takes the bytes at once. Anything else (a send the kernel takes only part of,
-/// would block on, or fails) goes to the channel as before, and SwiftNIO queues, retries, reports
-/// the error and closes; the caller keeps using the channel until every write it gave it has
-/// completed, so bytes never overtake each other.
+/// 40% as much CPU again as the kernel's send itself (docs/benchmarks.md). This is the short way
+/// for the common case: the client reads, the kernel takes the bytes at once. Anything else (a
+/// send the kernel takes only part of, would block on, or fails) goes to the channel as before,
+/// and SwiftNIO queues, retries, reports the error and closes; the caller keeps using the channel
+/// until every write it gave it has completed, so bytes never overtake each other.
 ///
 /// The descriptor is found by ``NIOSocketDescriptor``; when it cannot be (another SwiftNIO,
-/// another channel type) there is no writer and everything goes through the channel. Every send first
-/// checks that the channel is still active: SwiftNIO marks it inactive in the same step in which
-/// it closes the descriptor, with no user code in between, so a closed descriptor (whose number
-/// may already belong to a new socket) is never written.
+/// another channel type) there is no writer and everything goes through the channel. Every send
+/// first checks that the channel is still active: SwiftNIO marks it inactive in the same step in
+/// which it closes the descriptor, with no user code in between, so a closed descriptor (whose
+/// number may already belong to a new socket) is never written.
 struct DirectSocketWriter {
-    let descriptor: CInt
+    private let descriptor: CInt
     private let channel: any Channel
 
     /// The writer for `channel`'s socket, or nil when its descriptor cannot be found and verified.
