@@ -174,11 +174,13 @@ int main(int argc, char **argv) {
     pid_t child = fork();
     if (child == 0) {
         pin(reader_cpu);
+        close(result_pipe[0]);
         for (int i = 0; i < connections; i++) close(servers[i]);
         reader(clients, connections, expected, size, result_pipe[1]);
         _exit(0);
     }
     pin(writer_cpu);
+    close(result_pipe[1]);  // so a reader that fails ends the read below instead of leaving it waiting
     for (int i = 0; i < connections; i++) close(clients[i]);
     char *frame = malloc((size_t)size);
     memset(frame, 'x', (size_t)size);
@@ -198,12 +200,13 @@ int main(int argc, char **argv) {
     }
     double writer_cpu_seconds = cpu_seconds() - cpu_before;
     struct reader_result result;
-    if (read(result_pipe[0], &result, sizeof result) != (ssize_t)sizeof result) {
+    ssize_t got = read(result_pipe[0], &result, sizeof result);
+    int status;
+    waitpid(child, &status, 0);
+    if (got != (ssize_t)sizeof result) {
         fprintf(stderr, "the reader gave no result\n");
         return 1;
     }
-    int status;
-    waitpid(child, &status, 0);
     printf("{\"connections\": %d, \"rate\": %d, \"size\": %d, \"framesWritten\": %llu, \"framesRead\": %llu, "
            "\"writerMicrosecondsPerFrame\": %.3f, \"readerMicrosecondsPerFrame\": %.3f, "
            "\"latencyMicroseconds\": {\"p50\": %llu, \"p99\": %llu, \"p999\": %llu}}\n",
