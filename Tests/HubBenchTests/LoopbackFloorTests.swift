@@ -38,6 +38,7 @@ struct LoopbackFloorTests {
         let report = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
         #expect((report["framesWritten"] as? NSNumber)?.intValue == 20 * 40)
         #expect((report["framesRead"] as? NSNumber)?.intValue == 20 * 40)
+        #expect(((report["writerSeconds"] as? NSNumber)?.doubleValue ?? -1) > 0)
         #expect(((report["writerMicrosecondsPerFrame"] as? NSNumber)?.doubleValue ?? -1) >= 0)
         #expect(((report["readerMicrosecondsPerFrame"] as? NSNumber)?.doubleValue ?? -1) >= 0)
         let latency = try #require(report["latencyMicroseconds"] as? [String: Any])

@@ -8,7 +8,7 @@
 // burst start). Nothing else happens in either process: no framing, no parsing, no allocation.
 //
 // It prints one JSON object: the writer's and the reader's user + system CPU per frame (µs), the
-// frames written and read, and the latency's p50/p99/p999 (µs). tools/bench-floor runs it; the
+// frames written and read, how long the writer took (s), and the latency's p50/p99/p999 (µs). tools/bench-floor runs it; the
 // numbers are the floor under a hub node's CPU per delivery and hub-bench's CPU per message in
 // tools/bench-hub's broadcast at a fixed rate.
 #define _GNU_SOURCE
@@ -186,6 +186,7 @@ int main(int argc, char **argv) {
     memset(frame, 'x', (size_t)size);
     uint64_t interval = 1000000000u / (uint64_t)rate, tick = now_ns() + interval;
     double cpu_before = cpu_seconds();
+    uint64_t first = now_ns();
     for (uint64_t b = 0; b < bursts; b++) {
         uint64_t start = now_ns();
         memcpy(frame, &start, sizeof start);
@@ -199,6 +200,9 @@ int main(int argc, char **argv) {
         tick += interval;
     }
     double writer_cpu_seconds = cpu_seconds() - cpu_before;
+    // From the first burst to the last burst's pause: the nominal --seconds unless the bursts took
+    // longer than their interval.
+    double writer_seconds = (double)(now_ns() - first) / 1e9;
     struct reader_result result;
     ssize_t got = read(result_pipe[0], &result, sizeof result);
     int status;
@@ -208,9 +212,9 @@ int main(int argc, char **argv) {
         return 1;
     }
     printf("{\"connections\": %d, \"rate\": %d, \"size\": %d, \"framesWritten\": %llu, \"framesRead\": %llu, "
-           "\"writerMicrosecondsPerFrame\": %.3f, \"readerMicrosecondsPerFrame\": %.3f, "
+           "\"writerSeconds\": %.3f, \"writerMicrosecondsPerFrame\": %.3f, \"readerMicrosecondsPerFrame\": %.3f, "
            "\"latencyMicroseconds\": {\"p50\": %llu, \"p99\": %llu, \"p999\": %llu}}\n",
-           connections, rate, size, (unsigned long long)expected, (unsigned long long)result.frames,
+           connections, rate, size, (unsigned long long)expected, (unsigned long long)result.frames, writer_seconds,
            writer_cpu_seconds / (double)expected * 1e6, result.cpu_seconds / (double)expected * 1e6,
            (unsigned long long)result.p50, (unsigned long long)result.p99, (unsigned long long)result.p999);
     return 0;
