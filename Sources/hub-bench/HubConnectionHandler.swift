@@ -168,8 +168,12 @@ final class HubConnectionHandler: ChannelInboundHandler, BenchMessageSink {
         return channel
     }
 
-    /// Whether the channel is still active: its descriptor is still open.
-    var isActive: Bool { context?.channel.isActive == true }
+    /// Whether `channelInactive` has come. SwiftNIO sends it from `close0` right after closing the
+    /// descriptor; only the callbacks of the promises that closing fails run in between, never a
+    /// task of the loop. So for ``RawReceiver``, which reads only from its own loop tasks,
+    /// `!inactive` means the descriptor is still open. A stored flag, so that check does not reach
+    /// into the channel on every read.
+    private(set) var inactive = false
 
     /// Bytes ``RawReceiver`` read from the socket itself.
     func receiveRead(_ input: ByteBuffer) {
@@ -377,6 +381,7 @@ final class HubConnectionHandler: ChannelInboundHandler, BenchMessageSink {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        inactive = true
         switch phase {
         case .idle, .handshaking:
             handshakePromise.fail(HubBenchError.closedDuringHandshake)

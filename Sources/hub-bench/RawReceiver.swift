@@ -98,7 +98,7 @@ final class RawReceiver {
         running = false
         task?.cancel()
         task = nil
-        for (descriptor, handler) in handlers where handler.isActive {
+        for (descriptor, handler) in handlers where !handler.inactive {
             // (A closed channel's descriptor has already left the set.)
             switchboard_poll_control(epoll, 2, descriptor, 0)
             if let channel = handler.openChannel { giveBack(channel) }
@@ -132,7 +132,7 @@ final class RawReceiver {
         guard let handler = handlers[descriptor] else { return }
         // A closed channel's descriptor has left the set with it, and its number may already be
         // another file's: never read it.
-        guard handler.isActive else {
+        guard !handler.inactive else {
             handlers[descriptor] = nil
             return
         }
@@ -147,7 +147,7 @@ final class RawReceiver {
         if result > 0 {
             handler.receiveRead(buffer)
             // The bytes may have closed the connection (a Close message, a malformed frame).
-            if !handler.isActive { handlers[descriptor] = nil }
+            if handler.inactive { handlers[descriptor] = nil }
             return
         }
         if result < 0 && (error == EAGAIN || error == EINTR) { return }
