@@ -4,7 +4,8 @@ import TestSupport
 
 /// tools/loopback-floor/loopback-floor.c, the C writer and reader behind bench-hub-ab's `floor`
 /// variant: built with the toolchain's C compiler and run small. What is checked is that it reads
-/// back every frame it wrote and reports the fields bench-hub-ab takes, never how fast it is.
+/// back every frame it wrote, no more and no fewer (the reader reads each connection to its end),
+/// and reports the fields bench-hub-ab takes, never how fast it is.
 @Suite(
     "loopback-floor (bench-hub-ab's kernel floor)",
     .enabled(if: RunningProcess.find("clang") ?? RunningProcess.find("cc") != nil, "needs a C compiler (clang or cc)"))
@@ -38,6 +39,7 @@ struct LoopbackFloorTests {
         let report = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
         #expect((report["framesWritten"] as? NSNumber)?.intValue == 20 * 40)
         #expect((report["framesRead"] as? NSNumber)?.intValue == 20 * 40)
+        #expect((report["leftoverBytes"] as? NSNumber)?.intValue == 0)
         #expect(((report["writerSeconds"] as? NSNumber)?.doubleValue ?? -1) > 0)
         #expect(((report["writerMicrosecondsPerFrame"] as? NSNumber)?.doubleValue ?? -1) >= 0)
         #expect(((report["readerMicrosecondsPerFrame"] as? NSNumber)?.doubleValue ?? -1) >= 0)
