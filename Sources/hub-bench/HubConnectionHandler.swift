@@ -169,10 +169,10 @@ final class HubConnectionHandler: ChannelInboundHandler, BenchMessageSink {
     }
 
     /// Whether `channelInactive` has come. SwiftNIO sends it from `close0` right after closing the
-    /// descriptor; only the callbacks of the promises that closing fails run in between, never a
-    /// task of the loop. So for ``RawReceiver``, which reads only from its own loop tasks,
-    /// `!inactive` means the descriptor is still open. A stored flag, so that check does not reach
-    /// into the channel on every read.
+    /// descriptor; only what `close0` calls synchronously runs in between (promise callbacks, the
+    /// close's `errorCaught`), never a task of the loop. So for ``RawReceiver``, which reads only
+    /// from its own loop tasks, `!inactive` means the descriptor is still open. A stored flag, so
+    /// that check does not reach into the channel on every read.
     private(set) var inactive = false
 
     /// Bytes ``RawReceiver`` read from the socket itself.
