@@ -57,6 +57,18 @@ def redis_benchmark(port, requests, pipeline, tests=None, custom=None, clients=5
     return result
 
 
+def cpu_seconds(pid):
+    """(user, system) CPU seconds of a process so far, all its threads, from /proc/<pid>/stat (fields 14 and 15).
+    Exits with a message when the process is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        sys.exit(f"the process with pid {pid} has exited")
+    ticks = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / ticks, int(fields[12]) / ticks
+
+
 def stop(procs):
     for p in procs:
         if p.poll() is None:
