@@ -6,6 +6,15 @@ import TestSupport
 
 private let hubBench = BuiltExecutable.path("hub-bench")
 
+/// The JSON object on the last line of a tool's output that starts one (hub-bench's `--json`
+/// report, loopback-floor's result).
+func jsonReport(_ output: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> [String: Any] {
+    let line = try #require(
+        output.split(separator: "\n").last(where: { $0.hasPrefix("{") }), "\(output)", sourceLocation: sourceLocation)
+    return try #require(
+        try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], sourceLocation: sourceLocation)
+}
+
 /// hub-bench as a user runs it, against web-node and api-node processes on the bundled broker:
 /// each scenario's counts must add up exactly (every message to every recipient once), and the
 /// JSON report must carry what tools/bench-hub reads. Small and short: what is checked is the
@@ -39,8 +48,7 @@ struct HubBenchProcessTests {
         let (status, output) = try await run(
             arguments + ["--json", "--no-progress", "--warmup", "0.3", "--duration", "1", "--drain-timeout", "20"])
         #expect(status == 0, "\(output)")
-        let line = try #require(output.split(separator: "\n").last(where: { $0.hasPrefix("{") }), "\(output)")
-        return try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        return try jsonReport(output)
     }
 
     static func int(_ report: [String: Any], _ key: String) -> Int { (report[key] as? NSNumber)?.intValue ?? -1 }
@@ -188,8 +196,7 @@ struct HubBenchProcessTests {
             cluster.api.process.signal(SIGKILL)
             let output = try await process.output.waitForEnd(timeout: .seconds(60))
             #expect(try await process.waitForExit(timeout: .seconds(60)) == 0, "\(output)")
-            let line = try #require(output.split(separator: "\n").last(where: { $0.hasPrefix("{") }), "\(output)")
-            let report = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            let report = try jsonReport(output)
             #expect(Self.int(report, "disconnects") == 5)
             #expect(Self.int(report, "delivered") > 0)
             #expect(Self.int(report, "openAtEnd") == 5)

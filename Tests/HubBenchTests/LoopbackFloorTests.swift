@@ -35,8 +35,7 @@ struct LoopbackFloorTests {
             "--connections", "20", "--rate", "100", "--seconds", "0.4", "--size", "50",
         ])
         #expect(status == 0, "\(output)")
-        let line = try #require(output.split(separator: "\n").last(where: { $0.hasPrefix("{") }), "\(output)")
-        let report = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        let report = try jsonReport(output)
         #expect((report["framesWritten"] as? NSNumber)?.intValue == 20 * 40)
         #expect((report["framesRead"] as? NSNumber)?.intValue == 20 * 40)
         #expect((report["leftoverBytes"] as? NSNumber)?.intValue == 0)
