@@ -89,14 +89,14 @@ public struct HubHTTPChannel: ServerChildChannel, HTTPChannelHandler {
                         }
                         var connectionLogger = logger
                         connectionLogger[metadataKey: "hub.connection"] = .string(acceptance.connectionId)
-                        var connection = WebSocketHubHandler.Connection(
+                        let connection = WebSocketHubHandler.Connection(
                             endpoint: acceptance.hub.endpoint, connectionId: acceptance.connectionId,
                             user: acceptance.user, request: acceptance.request,
                             closeTimeout: acceptance.hub.options.webSocketCloseTimeout,
+                            directWrites: acceptance.hub.options.webSocketDataPath == .direct,
                             onQuiesce: { host.quiesce() })
                         switch acceptance.hub.options.webSocketDataPath {
                         case .channelHandler, .direct:
-                            connection.directWrites = acceptance.hub.options.webSocketDataPath == .direct
                             let handler = WebSocketHubHandler(
                                 eventLoop: channel.eventLoop, connection: connection, logger: connectionLogger)
                             try channel.pipeline.syncOperations.addHandler(WebSocketRawWriter(), position: .first)

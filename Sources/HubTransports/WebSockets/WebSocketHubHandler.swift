@@ -33,7 +33,7 @@ final class WebSocketHubHandler: ChannelDuplexHandler, HubTransport, @unchecked 
         let request: HubConnectionRequest
         let closeTimeout: TimeAmount
         /// Whether writes may take the short way to the socket (``DirectSocketWriter``).
-        var directWrites = true
+        let directWrites: Bool
         /// Called once when the server is asked to quiesce (graceful shutdown).
         let onQuiesce: @Sendable () -> Void
     }
