@@ -135,10 +135,6 @@ struct HubCtlTests {
         #expect(badURLText.contains("is not an absolute http, https, ws or wss URL"))
     }
 
-    /// A negotiate answer offering WebSockets.
-    static let negotiateBody =
-        #"{"negotiateVersion":1,"connectionId":"cid","connectionToken":"tok","availableTransports":[{"transport":"WebSockets","transferFormats":["Text","Binary"]}]}"#
-
     /// Whether `process` ended the way hubctl ends when a server is too slow for it: its `--timeout`
     /// ran out (exit 4) or the server did not answer the handshake within 15 s (exit 3).
     static func gaveUpWaiting(_ process: RunningProcess) async throws -> Bool {
@@ -162,7 +158,8 @@ struct HubCtlTests {
     ) async throws {
         let timeout = 20
         for round in 1...2 {
-            let server = try await ScriptedHubServer.start { _ in negotiateBody }
+            let server = try await ScriptedHubServer.start(
+                negotiate: ScriptedServerTests.negotiateAnswer(offersStatefulReconnect: false))
             var process: RunningProcess?
             do {
                 try await attempt(timeout, server) { process = $0 }
@@ -205,7 +202,8 @@ struct HubCtlTests {
         }
         // Never connected within the timeout: that is a failure (exit 4) even for listen.
         // (The server never answers the handshake, whenever the socket comes.)
-        let server = try await ScriptedHubServer.start { _ in Self.negotiateBody }
+        let server = try await ScriptedHubServer.start(
+            negotiate: ScriptedServerTests.negotiateAnswer(offersStatefulReconnect: false))
         let stuck = try Self.spawn(["listen", "http://127.0.0.1:\(server.port)/hub", "--timeout", "2"])
         let stuckOutput = try await stuck.output.waitForEnd(timeout: .seconds(60))
         #expect(try await stuck.waitForExit() == 4)
